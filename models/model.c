@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* models/model.c — work-unit names shared by the simulator, profiles and the kernel module. */
+#include "model.h"
+
+const char *const work_unit_names[WU__COUNT] = {
+	[WU_LIST_HOP] = "list_hop",
+	[WU_BUCKET_VISIT] = "bucket_visit",
+	[WU_TREE_NODE] = "tree_node",
+	[WU_ENTRY_MOVE] = "entry_move",
+	[WU_ALLOC] = "alloc",
+	[WU_FREE] = "free",
+	[WU_P2M_ENTRY] = "p2m_entry",
+	[WU_PAGE_PUT] = "page_put",
+	[WU_PREEMPT_CHECK] = "preempt_check",
+	[WU_PAGE_SCRUB] = "page_scrub",
+	[WU_LOCK] = "lock",
+	[WU_REFCOUNT] = "refcount",
+	[WU_PTE_TEST] = "pte_test",
+	[WU_SHADOW_ZAP] = "shadow_zap",
+	[WU_SHADOW_BUILD] = "shadow_build",
+	[WU_HYPERCALL] = "hypercall",
+	[WU_HINT_PAGE] = "hint_page",
+	[WU_PAGE_DROP] = "page_drop",
+	[WU_SWAP_IO] = "swap_io",
+};
+
+void work_accumulate(struct work *into, const struct work *from)
+{
+	unsigned i;
+
+	for (i = 0; i < WU__COUNT; i++)
+		into->n[i] += from->n[i];
+	into->footprint_bytes = ENV_MAX(into->footprint_bytes, from->footprint_bytes);
+}

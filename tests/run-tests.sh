@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# tests/run-tests.sh BUILD_DIR — runs every unit-test binary in BUILD_DIR/tests and every
+# CLI test script in tests/cli/, sums their "N passed, N failed" lines and prints the total
+# as the last line.  Exits non-zero if anything failed or a program died without a summary.
+set -u
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+export MEMSIM="$top/$build/memsim"
+export MEMSIM_TOP="$top"
+export MEMSIM_BUILD="$top/$build"
+total_pass=0 total_fail=0
+logdir="$top/$build/test-logs"
+mkdir -p "$logdir"
+
+run_one() { # name, command...
+	local name=$1; shift
+	local log="$logdir/$name.log"
+	"$@" >"$log" 2>&1
+	local rc=$?
+	local line
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		echo "FAIL $name: exited $rc without a summary line (log: $log)"
+		tail -20 "$log" | sed 's/^/    /'
+		total_fail=$((total_fail + 1))
+		return
+	fi
+	local p f
+	p=$(echo "$line" | sed -E 's/.*([0-9]+) passed.*/\1/; s/^[^0-9]*//')
+	p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+	f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+	if [ "$f" != 0 ]; then
+		echo "FAIL $name: $line"
+		grep -E '^FAIL' "$log" | sed 's/^/    /'
+	else
+		echo "ok   $name: $line"
+	fi
+}
+
+for t in "$top/$build"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_one "$(basename "$t")" "$t"
+done
+for s in "$top"/tests/cli/*.sh; do
+	[ -f "$s" ] || continue
+	run_one "cli-$(basename "$s" .sh)" bash "$s"
+done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

@@ -56,6 +56,9 @@ struct rmap_stats {
 	uint64_t conv_deferred;  /* conversions skipped: iterator in flight or frame being freed */
 	uint64_t resize_steps;   /* hash-grow incremental migration steps */
 	uint64_t alloc_failed;   /* entry allocations that failed (-ENOMEM to the caller) */
+	uint64_t resizes;        /* hash-grow: bucket-array resizes started (grow or shrink) */
+	uint64_t resize_failed;  /* hash-grow: resizes abandoned for lack of memory (kept the
+				  * current array) */
 };
 
 struct rmap;   /* one per shared frame; layout private to the policy */
@@ -68,6 +71,8 @@ struct rmap_model {
 	struct work work;        /* accumulates; the caller reads and resets it per operation */
 	uint64_t live_bytes;     /* bytes held by all rmaps of this model (entries + buckets + heads) */
 	uint64_t live_entries;
+	bool check_dups;         /* tests: add() looks for the tuple first (uncounted work) and
+				  * returns -EEXIST; off by default, as in the hypervisor */
 };
 
 /* Flags for remove(). */
@@ -92,7 +97,10 @@ struct rmap_policy {
 	/* Retrieve only: 1 if present, 0 if not. */
 	int (*contains)(struct rmap_model *m, struct rmap *r, struct rmap_key k);
 	uint64_t (*count)(const struct rmap *r);
-	/* Visits every tuple; no conversion may happen while an iteration is in flight. */
+	/* Visits every tuple; no conversion may happen while an iteration is in flight (it is
+	 * deferred and counted in stats.conv_deferred).  The callback may remove the tuple it
+	 * is given (the seed's merge of two frames) and may add tuples (which may or may not be
+	 * visited); it must not remove any other tuple of this rmap. */
 	int (*iterate)(struct rmap_model *m, struct rmap *r, rmap_iter_fn fn, void *arg);
 	/* Bytes this rmap holds (entries + buckets + head). */
 	uint64_t (*bytes)(const struct rmap_model *m, const struct rmap *r);

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim/cmds.h — the `memsim` sub-commands that sim/main.c dispatches to.
+ *
+ * Each takes the sub-command's own argv (argv[0] is its name, e.g. "db") and returns the
+ * process exit status: 0, 1 for a failure, 2 for bad input or usage.
+ */
+#ifndef MEMSIM_SIM_CMDS_H
+#define MEMSIM_SIM_CMDS_H
+
+/* memsim db ls|show|export|merge|init ... (sim/cmd_db.c) */
+int cmd_db(int argc, char **argv);
+
+#endif

@@ -2,7 +2,7 @@
 /*
  * models/env.h — the only header policy code in models/ may include.
  *
- * The same models/*.c files are compiled three ways:
+ * The same models/ sources files are compiled three ways:
  *
  *   userspace (sim, tests)   : types from <stdint.h>, allocation through sim/env_user.c
  *                              (libc malloc with fault injection for tests)

@@ -11,4 +11,7 @@
 /* memsim db ls|show|export|merge|init ... (sim/cmd_db.c) */
 int cmd_db(int argc, char **argv);
 
+/* memsim run ... (sim/cmd_run.c) */
+int cmd_run(int argc, char **argv);
+
 #endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim/profile.h — cost profiles: nanoseconds per work unit, optionally per footprint tier.
+ *
+ * File format (docs/cost-profiles.md):
+ *     # comment
+ *     name   seed-2012
+ *     meta   KEY free text...          (provenance: source, cpu, kernel, counters, date)
+ *     cost   UNIT NS [upto BYTES]      (tiers in increasing BYTES; the last line without
+ *                                       `upto` covers everything larger)
+ * Costs are held as integer picoseconds so that converting work to time is exact integer
+ * arithmetic: the same work gives the same nanoseconds on every machine.
+ */
+#ifndef MEMSIM_SIM_PROFILE_H
+#define MEMSIM_SIM_PROFILE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "model.h"
+
+#define PROFILE_MAX_TIERS 8
+#define PROFILE_MAX_META 16
+
+struct cost_tier {
+	uint64_t upto_bytes;   /* UINT64_MAX for the last tier */
+	uint64_t ps;           /* picoseconds per unit */
+};
+
+struct cost_profile {
+	char name[64];
+	char source[256];      /* file path or "builtin" */
+	struct {
+		char key[32];
+		char value[192];
+	} meta[PROFILE_MAX_META];
+	unsigned nmeta;
+	struct cost_tier tiers[WU__COUNT][PROFILE_MAX_TIERS];
+	unsigned ntiers[WU__COUNT];   /* 0: unit has no cost line, counts as 0 ns */
+	uint64_t digest;              /* of the canonical text (name, meta, costs) */
+};
+
+/* Loads NAME: a built-in profile name, or a file path.  0, or -1 with "FILE:LINE: ..." */
+int profile_load(const char *name_or_path, struct cost_profile *p, char *err, size_t errlen);
+/* Parses profile text (`origin` names it in messages). */
+int profile_parse(const char *text, const char *origin, struct cost_profile *p,
+		  char *err, size_t errlen);
+/* Picoseconds for the work, each unit priced at the tier of w->footprint_bytes. */
+uint64_t profile_cost_ps(const struct cost_profile *p, const struct work *w);
+/* Writes the canonical text form (what the digest covers). */
+void profile_write(const struct cost_profile *p, FILE *out);
+/* Names of the built-in profiles, NULL-terminated. */
+const char *const *profile_builtin_names(void);
+/* Adds or replaces a meta line (used by calibration). */
+void profile_set_meta(struct cost_profile *p, const char *key, const char *value);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim/run.h — one simulation run, from options to a stored result.
+ *
+ * run_prepare() resolves everything that identifies a run (model, policy, parameters, trace
+ * and its digest, seed, profile and its digest, memsim version) into a canonical JSON
+ * configuration whose digest is the run id: the same inputs give the same id on any machine,
+ * which is what lets sweeps skip points already stored and shards merge.
+ * run_execute() then replays the trace through the model and fills the metrics.
+ */
+#ifndef MEMSIM_SIM_RUN_H
+#define MEMSIM_SIM_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "driver.h"
+#include "metrics.h"
+#include "param.h"
+#include "profile.h"
+
+#define RUN_MAX_SETS 64
+
+struct run_opts {
+	const char *model;        /* default "rmap" */
+	const char *policy;       /* default: the driver's first policy */
+	const char *trace;        /* a trace file, or NULL */
+	const char *scenario;     /* a generated scenario, or NULL (one of trace/scenario) */
+	const char *profile;      /* default "seed-2012" */
+	uint64_t seed;            /* default 1 */
+	const char *sets[RUN_MAX_SETS];
+	unsigned nsets;
+};
+
+struct run {
+	struct run_opts opts;
+	const struct model_driver *drv;
+	const char *policy;
+	struct param_set params;
+	struct cost_profile profile;
+	const struct scenario *scen;
+	uint64_t trace_digest;
+	char trace_name[512];     /* path or scenario:NAME */
+	char *config_json;        /* canonical configuration (malloc'd) */
+	char run_id[17];
+	/* results */
+	uint64_t event_digest;
+	int64_t wall_ns;
+	struct metrics mx;
+};
+
+/* Exit statuses shared by every command. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Resolves and validates; EXIT_OK, or EXIT_USAGE with a one-line message in err. */
+int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errlen);
+/* Replays; EXIT_OK, EXIT_USAGE (bad trace content) or EXIT_FAIL, message in err. */
+int run_execute(struct run *r, char *err, size_t errlen);
+void run_free(struct run *r);
+/* {"run_id":..., "config":..., "metrics":..., "event_digest":...} on one line. */
+void run_write_json(const struct run *r, FILE *out);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim/sim.h — the discrete-event engine.
+ *
+ * The clock is integer nanoseconds.  Two streams feed the engine in time order: the trace's
+ * records (pulled one at a time from a rec_source, so memory does not grow with the trace)
+ * and the pending events (sim/eventq.h).  At equal times records go first, then events in
+ * (time, seq) order.  Every record and event processed is folded into a 64-bit digest: two
+ * runs agree iff their digests agree.
+ *
+ * Randomness comes only from GSL generators made by sim_rng(), one per named component,
+ * seeded from (run seed, component name): adding a component never shifts another's stream.
+ */
+#ifndef MEMSIM_SIM_SIM_H
+#define MEMSIM_SIM_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <gsl/gsl_rng.h>
+
+#include "eventq.h"
+#include "trace.h"
+
+struct sim;
+
+/* What a model driver does with the two streams; `ctx` is the driver's state. */
+struct sim_handlers {
+	int (*record)(struct sim *s, void *ctx, const struct trace_rec *r);   /* 0 or -1 */
+	int (*event)(struct sim *s, void *ctx, const struct sim_event *ev);   /* 0 or -1 */
+};
+
+#define SIM_MAX_RNG 16
+
+struct sim {
+	uint64_t now;             /* ns */
+	uint64_t next_seq;
+	struct eventq *q;
+	uint64_t digest;
+	uint64_t records;         /* records processed */
+	uint64_t events;          /* events processed */
+	uint64_t seed;
+	bool stop;                /* a handler may set it to end the run early */
+	bool progress;            /* print a progress line on stderr (a terminal) */
+	struct {
+		char name[32];
+		gsl_rng *rng;
+	} rngs[SIM_MAX_RNG];
+	unsigned nrngs;
+	char err[512];            /* why sim_run failed */
+};
+
+int sim_init(struct sim *s, uint64_t seed);
+void sim_fini(struct sim *s);
+/* Schedules an event at `time` (>= now).  0 or -1 (out of memory). */
+int sim_schedule(struct sim *s, uint64_t time, uint32_t kind, uint32_t target, uint64_t arg);
+/* The random stream of a component (created on first use). */
+gsl_rng *sim_rng(struct sim *s, const char *component);
+/* Folds a driver-chosen value into the digest (e.g. an outcome that matters). */
+void sim_digest_add(struct sim *s, uint64_t v);
+/*
+ * Runs until both streams are empty or a handler sets stop.  0; -2 if the record source
+ * failed (a corrupt trace: bad input), -1 if a handler failed; s->err says why.
+ */
+int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h, void *ctx);
+
+#endif

@@ -47,20 +47,26 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 all: $(BUILD)/memsim
 
+# `make V=1` shows the full command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/libmemsim.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/memsim: $(BUILD)/sim/main.o $(BUILD)/libmemsim.a
-	$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemsim.a $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(BUILD)/libmemsim.a $(LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(BUILD)/libmemsim.a $(LIBS)
 
 tests: $(UNIT_BINS) $(BUILD)/memsim
 
@@ -68,7 +74,7 @@ tests: $(UNIT_BINS) $(BUILD)/memsim
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 asan:
-	$(MAKE) BUILD=$(ASAN_BUILD) OPT="$(SAN_FLAGS)" LDFLAGS_EXTRA="$(SAN_FLAGS)" tests
+	$(MAKE) BUILD=$(ASAN_BUILD) OPT="$(SAN_FLAGS)" tests
 
 # ---- freestanding compile check of models/ ----------------------------------------------
 # Every models/*.c must compile with no libc headers at all and no floating point: this is

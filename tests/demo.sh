@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# tests/demo.sh MEMSIM OUTDIR — the `make demo` job: replay the bundled scenarios and sample
+# traces through every model and policy, store every run in OUTDIR/memsim.db, draw the plots
+# into OUTDIR/plots/.  Re-running is cheap: runs already stored are recognised by their id.
+set -euo pipefail
+memsim=$1
+out=${2:-demo}
+top=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$out"
+db="$out/memsim.db"
+say() { printf '\n== %s\n' "$*"; }
+
+run() { # label, memsim run args...
+	local label=$1; shift
+	printf '  %-44s ' "$label"
+	"$memsim" run --db "$db" --json "$@" >"$out/last.json"
+	python3 - "$out/last.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+m = r["metrics"]
+def s(ns): return f"{ns/1e9:.3f} s"
+print(f"destroy {s(m.get('destroy_ns',0)):>12}  longest stretch {s(m.get('longest_stretch_ns',0)):>12}"
+      f"  softlockups {int(m.get('softlockups',0))}  rmap peak {int(m.get('rmap_bytes_peak',0))/1024:.0f} KiB")
+PY
+}
+
+say "seed 000: 100k gfns on one shared frame, destroyed (profile seed-2012)"
+for p in list hash tree hash-grow; do
+	run "rmap $p" --scenario one-frame --set n=100000 --model rmap --policy "$p" --profile seed-2012
+done
+
+say "seed 000: relinquish policies with the list rmap (the freeze-up, and how preemption bounds it)"
+for p in monolithic preemptible preemptible-seed weighted; do
+	run "relinquish $p" --scenario one-frame --set n=100000 --model relinquish --policy "$p" --profile seed-2012
+done
+
+say "seed 000: a scaled-down 'regular case' population (20k frames), destroy of domain 1"
+for p in list hash tree hash-grow; do
+	run "rmap $p" --scenario population --set frames=20000 --set writes=20000 --model rmap --policy "$p" --profile seed-2012
+done
+
+shopt -s nullglob
+samples=("$top"/traces/samples/*.mst)
+if [ ${#samples[@]} -gt 0 ]; then
+	say "recorded sample traces"
+	for t in "${samples[@]}"; do
+		for p in list hash tree hash-grow; do
+			run "$(basename "$t") rmap $p" --trace "$t" --model rmap --policy "$p"
+		done
+	done
+fi
+rm -f "$out/last.json"
+
+say "stored runs"
+"$memsim" db ls --db "$db" | tail -n 20
+
+if [ -x "$top/analysis/demo-plots.sh" ]; then
+	say "plots"
+	"$top/analysis/demo-plots.sh" "$memsim" "$db" "$out/plots"
+fi
+echo
+echo "demo: results in $db${top:+, plots in $out/plots}"

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/test_seed000.c — seed 000 reproduced end to end through the simulator: the
+ * one-frame destroy with the list and the hash rmap under the seed-2012 profile, the scaling
+ * of each rmap policy, and the relinquish policies' bound on non-preemptible stretches.
+ *
+ * These check ratios and bounds of simulated time (deterministic), never wall-clock time.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+#include "test.h"
+
+/* Under ASan the 100k-entry list walk (5e9 hops) would take minutes: shrink n there. */
+static uint64_t big_n(void) { return getenv("MEMSIM_SANITIZED") ? 30000 : 100000; }
+
+struct result {
+	double destroy_ns, longest_ns, list_hops, bucket_visits, tree_nodes, softlockups;
+	double dom0_wait_max_ns, preemptions, conv_to_hash, conv_to_list;
+	uint64_t digest;
+};
+
+static double metric(const struct run *r, const char *name)
+{
+	double v = 0;
+
+	metrics_get(&r->mx, name, &v);
+	return v;
+}
+
+static int one_frame(const char *model, const char *policy, const char *profile, uint64_t n,
+		     const char *extra, struct result *out)
+{
+	struct run_opts o = { .model = model, .policy = policy, .scenario = "one-frame",
+			      .profile = profile, .seed = 1 };
+	char nset[64], err[1024];
+	struct run r;
+	int rc;
+
+	snprintf(nset, sizeof(nset), "n=%llu", (unsigned long long)n);
+	o.sets[o.nsets++] = nset;
+	if (extra)
+		o.sets[o.nsets++] = extra;
+	rc = run_prepare(&r, &o, err, sizeof(err));
+	if (rc == 0)
+		rc = run_execute(&r, err, sizeof(err));
+	if (rc) {
+		printf("# run failed: %s\n", err);
+		run_free(&r);
+		return rc;
+	}
+	out->destroy_ns = metric(&r, "destroy_ns");
+	out->longest_ns = metric(&r, "longest_stretch_ns");
+	out->list_hops = metric(&r, "work_list_hop");
+	out->bucket_visits = metric(&r, "work_bucket_visit");
+	out->tree_nodes = metric(&r, "work_tree_node");
+	out->softlockups = metric(&r, "softlockups");
+	out->dom0_wait_max_ns = metric(&r, "dom0_wait_max_ns");
+	out->preemptions = metric(&r, "preemptions");
+	out->conv_to_hash = metric(&r, "conversions_to_hash");
+	out->conv_to_list = metric(&r, "conversions_to_list");
+	out->digest = r.event_digest;
+	run_free(&r);
+	return 0;
+}
+
+TEST(seed000_list_destroy_of_100k_gfns_takes_over_7_minutes_and_hash_under_2_seconds)
+{
+	struct result l, h;
+	uint64_t n = big_n();
+
+	CHECK(one_frame("rmap", "list", "seed-2012", n, NULL, &l) == 0);
+	CHECK(one_frame("rmap", "hash", "seed-2012", n, NULL, &h) == 0);
+	if (n == 100000) {
+		CHECK(l.destroy_ns > 7 * 60 * 1e9);
+		CHECK(h.destroy_ns < 2e9);
+	}
+	CHECK(l.destroy_ns / h.destroy_ns >= 100);
+	/* the list walk is the real one: n(n+1)/2 hops */
+	CHECK(l.list_hops == (double)n * (n + 1) / 2);
+	CHECK(h.conv_to_hash == 1);
+}
+
+TEST(seed000_ratio_holds_with_a_flat_unit_profile_too)
+{
+	struct result l, h;
+
+	CHECK(one_frame("rmap", "list", "unit", 20000, NULL, &l) == 0);
+	CHECK(one_frame("rmap", "hash", "unit", 20000, NULL, &h) == 0);
+	CHECK(l.destroy_ns / h.destroy_ns >= 100);
+}
+
+/* Work of each policy as n doubles: list and the fixed 256-bucket hash are quadratic, the
+ * tree n log n, hash-grow linear. */
+TEST(seed000_rmap_policies_scale_as_their_structures_predict)
+{
+	struct result a, b;
+	double ra, rb;
+
+	CHECK(one_frame("rmap", "list", "unit", 8000, NULL, &a) == 0);
+	CHECK(one_frame("rmap", "list", "unit", 16000, NULL, &b) == 0);
+	ra = b.list_hops / a.list_hops;
+	CHECK(ra > 3.9 && ra < 4.1);
+
+	CHECK(one_frame("rmap", "hash", "unit", 64000, NULL, &a) == 0);
+	CHECK(one_frame("rmap", "hash", "unit", 128000, NULL, &b) == 0);
+	rb = b.list_hops / a.list_hops;
+	CHECK(rb > 3.8 && rb < 4.2);
+
+	CHECK(one_frame("rmap", "tree", "unit", 64000, NULL, &a) == 0);
+	CHECK(one_frame("rmap", "tree", "unit", 128000, NULL, &b) == 0);
+	ra = b.tree_nodes / a.tree_nodes;
+	CHECK(ra > 2.0 && ra < 2.4);
+
+	CHECK(one_frame("rmap", "hash-grow", "unit", 64000, NULL, &a) == 0);
+	CHECK(one_frame("rmap", "hash-grow", "unit", 128000, NULL, &b) == 0);
+	ra = b.destroy_ns / a.destroy_ns;
+	CHECK(ra > 1.8 && ra < 2.3);
+}
+
+TEST(seed000_fixed_hash_destroy_degrades_at_1M_while_hash_grow_stays_linear)
+{
+	struct result h, g;
+	uint64_t n = getenv("MEMSIM_SANITIZED") ? 200000 : 1000000;
+
+	CHECK(one_frame("rmap", "hash", "seed-2012", n, NULL, &h) == 0);
+	CHECK(one_frame("rmap", "hash-grow", "seed-2012", n, NULL, &g) == 0);
+	if (n == 1000000)
+		CHECK(h.destroy_ns > 60e9);   /* 100x the gfns, ~100x the seed's "< 2 s" per ... */
+	CHECK(h.destroy_ns / g.destroy_ns > 20);
+}
+
+TEST(seed000_preemptible_relinquish_bounds_the_longest_stretch)
+{
+	struct result mono, pre;
+	uint64_t n = 50000;
+
+	CHECK(one_frame("relinquish", "monolithic", "seed-2012", n, "rmap=list", &mono) == 0);
+	CHECK(one_frame("relinquish", "preemptible", "seed-2012", n, "rmap=list", &pre) == 0);
+	/* monolithic: one stretch, the whole destroy */
+	CHECK(mono.longest_ns == mono.destroy_ns);
+	CHECK(mono.preemptions == 0);
+	/* preemptible: a stretch never exceeds one tick plus one batch of 512 releases */
+	CHECK(pre.preemptions > 0);
+	CHECK(pre.longest_ns < mono.longest_ns / 100);
+	CHECK(pre.dom0_wait_max_ns < mono.dom0_wait_max_ns / 100);
+}
+
+TEST(seed000_monolithic_100k_list_destroy_is_a_soft_lockup)
+{
+	struct result mono;
+
+	if (getenv("MEMSIM_SANITIZED")) {
+		CHECK(one_frame("relinquish", "monolithic", "seed-2012", 30000, "softlockup_ns=1s", &mono) == 0);
+	} else {
+		CHECK(one_frame("relinquish", "monolithic", "seed-2012", 100000, NULL, &mono) == 0);
+	}
+	CHECK(mono.softlockups == 1);
+}
+
+TEST(seed000_runs_are_deterministic)
+{
+	struct result a, b;
+
+	CHECK(one_frame("rmap", "hash", "seed-2012", 5000, "writes=1000", &a) == 0);
+	CHECK(one_frame("rmap", "hash", "seed-2012", 5000, "writes=1000", &b) == 0);
+	CHECK_EQ_U64(a.digest, b.digest);
+	CHECK(a.destroy_ns == b.destroy_ns);
+}
+
+int main(void) { return test_main(); }

@@ -34,6 +34,7 @@ struct model_driver {
 /* Drivers, one file each (sim/drv_*.c). */
 extern const struct model_driver rmap_driver;        /* drv_sharing.c */
 extern const struct model_driver relinquish_driver;  /* drv_sharing.c */
+extern const struct model_driver null_driver;        /* drv_null.c */
 
 extern const struct model_driver *const model_drivers[];   /* NULL-terminated */
 const struct model_driver *driver_find(const char *name);

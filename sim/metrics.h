@@ -23,6 +23,14 @@ struct series_point {
 	double value;
 };
 
+/*
+ * A series keeps at most this many points.  Each point stands for a bucket of samples: its
+ * time is the first sample's, its value the bucket's maximum (so saw-tooth peaks survive).
+ * A sample joins the last bucket when it is less than min_interval_ns after it; a full
+ * series is halved by merging adjacent pairs and min_interval_ns grows (metrics.c).
+ */
+#define METRICS_SERIES_MAX_POINTS 4096
+
 struct series {
 	char *name;
 	struct series_point *pts;
@@ -44,9 +52,17 @@ void metrics_set(struct metrics *mx, const char *name, double value);
 int metrics_get(const struct metrics *mx, const char *name, double *value); /* 0 or -1 */
 /* Appends a point to the named series (created on first use). */
 void metrics_series_add(struct metrics *mx, const char *name, uint64_t t_ns, double value);
+/* The named series, or NULL. */
+const struct series *metrics_series_find(const struct metrics *mx, const char *name);
+/* Sets the bucket width of a series (created if new): samples closer than ns are merged. */
+void metrics_series_set_interval(struct metrics *mx, const char *name, uint64_t ns);
 /* Writes {"name": value, ...} with integers printed exactly. */
 void metrics_write_json(const struct metrics *mx, FILE *out);
-/* Formats a double the way every output of memsim does (shortest exact form). */
+/*
+ * Formats a double the way every output of memsim does: an integral value below 2^53 as an
+ * integer, others in the shortest "%.{15,16,17}g" form that reads back to the same double,
+ * non-finite values as "nan", "inf", "-inf" (JSON output writes null for those).
+ */
 void metrics_format_value(double v, char *buf, size_t len);
 
 #endif

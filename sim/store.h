@@ -17,6 +17,9 @@
 #include "metrics.h"
 
 struct store;
+struct sqlite3;
+
+#define STORE_SCHEMA_VERSION 1
 
 struct run_param {
 	const char *key;
@@ -43,9 +46,17 @@ struct run_record {
 	const struct metrics *metrics;
 };
 
+/*
+ * Error messages written to err are one line without the "memsim: " prefix, naming the file.
+ */
 /* Opens (creating and migrating the schema if needed).  NULL + message on failure. */
 struct store *store_open(const char *path, char *err, size_t errlen);
+/* Opens an existing memsim database read-only; never creates a file.  NULL + message. */
+struct store *store_open_readonly(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
+const char *store_path(const struct store *st);
+/* The connection itself, for read-only queries (memsim db, memsim plot). */
+struct sqlite3 *store_sqlite(struct store *st);
 
 /*
  * Inserts one run with its params, metrics and series in one transaction.
@@ -56,7 +67,31 @@ int store_put_run(struct store *st, const struct run_record *run, char *err, siz
 /* 1 if the run id is present, 0 if not, -1 on error. */
 int store_has_run(struct store *st, const char *run_id);
 
-/* `memsim db` sub-commands: return a process exit status (0, 1 for errors, 2 for usage). */
+/*
+ * Records a sweep (spec: its specification, e.g. the command line or a JSON object).
+ * Returns 0 if inserted (or an earlier placeholder row, made by store_put_run for an unknown
+ * sweep id, got its spec), 1 if already present with the same spec, -1 with a message if
+ * present with a different spec.
+ */
+int store_put_sweep(struct store *st, const char *sweep_id, const char *spec,
+		    char *err, size_t errlen);
+/* The run ids of a sweep in run_id order; *ids is malloc'ed (free with store_free_ids). */
+int store_sweep_runs(struct store *st, const char *sweep_id, char ***ids, size_t *n);
+void store_free_ids(char **ids, size_t n);
+/*
+ * Copies every run (and its params, metrics, series, sweep row) of the database at in_path
+ * into st, in one transaction: all of in_path's new runs, or none.  Runs already in st with
+ * the same event digest are skipped (merging twice changes nothing); a run id present in both
+ * with different event digests is a conflict: nothing is copied, -1 with a message naming
+ * the run.  Returns 0 and the counts, or -1.
+ */
+int store_merge(struct store *st, const char *in_path, size_t *copied, size_t *skipped,
+		char *err, size_t errlen);
+
+/*
+ * `memsim db` sub-commands (sim/cmd_db.c): return a process exit status (0, 1 for errors,
+ * 2 for usage or an unknown run id).  show accepts a unique prefix of at least 4 digits.
+ */
 int store_cmd_ls(struct store *st, FILE *out, const char *sweep_id);
 int store_cmd_show(struct store *st, FILE *out, const char *run_id);
 int store_cmd_export_csv(struct store *st, FILE *out, const char *what, const char *sweep_id);

@@ -1,0 +1,987 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim/store.c — the SQLite results store (schema and example queries in docs/schema.md).
+ *
+ * Invariants:
+ *   - A run is written by one BEGIN IMMEDIATE ... COMMIT transaction together with all its
+ *     params, metrics and series: a reader (or a process that reopens the file after a
+ *     writer was killed) sees the run complete or not at all.  SQLite's write-ahead log gives
+ *     that for free: frames of an uncommitted transaction are ignored on recovery.
+ *   - Many processes may write one database: WAL mode (readers never block the writer),
+ *     a 10 s busy timeout inside SQLite, and around it a retry loop that restarts the whole
+ *     transaction when SQLite still answers SQLITE_BUSY.  BEGIN IMMEDIATE takes the write
+ *     lock before anything is read, so a transaction never has to upgrade a stale snapshot.
+ *   - Run ids are digests of a run's configuration: the same id with the same event digest
+ *     is the same run (skipped), with a different event digest a conflict (refused).
+ *   - synchronous=NORMAL: a crash of the process never loses a committed run; a power cut
+ *     may lose the last few, which a resumed sweep simply recomputes.
+ *
+ * Statements used per run are prepared once per connection and reused.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <sqlite3.h>
+#include "store.h"
+
+#define STORE_BUSY_TIMEOUT_MS 10000
+/* Retries of a whole transaction after SQLite gave up waiting: 60 x 10 s is ten minutes. */
+#define STORE_BUSY_RETRIES 60
+
+#ifndef MEMSIM_VERSION
+#define MEMSIM_VERSION "unknown"
+#endif
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	bool readonly;
+	bool busy;               /* the last failed statement failed with SQLITE_BUSY/LOCKED */
+	sqlite3_stmt *find_run;
+	sqlite3_stmt *has_run;
+	sqlite3_stmt *ins_run;
+	sqlite3_stmt *ins_param;
+	sqlite3_stmt *ins_metric;
+	sqlite3_stmt *ins_series;
+	sqlite3_stmt *ins_sweep_stub;
+};
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS meta (\n"
+	"  key   TEXT PRIMARY KEY NOT NULL,\n"
+	"  value TEXT NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE IF NOT EXISTS sweeps (\n"
+	"  sweep_id       TEXT PRIMARY KEY NOT NULL,\n"
+	"  created        TEXT NOT NULL,\n"
+	"  spec           TEXT,\n"
+	"  memsim_version TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE IF NOT EXISTS runs (\n"
+	"  run_id         TEXT PRIMARY KEY NOT NULL\n"
+	"                 CHECK (length(run_id) = 16 AND run_id NOT GLOB '*[^0-9a-f]*'),\n"
+	"  sweep_id       TEXT REFERENCES sweeps(sweep_id),\n"
+	"  model          TEXT NOT NULL,\n"
+	"  policy         TEXT NOT NULL,\n"
+	"  trace          TEXT NOT NULL,\n"
+	"  trace_digest   TEXT NOT NULL CHECK (length(trace_digest) = 16),\n"
+	"  seed           INTEGER NOT NULL,\n"
+	"  profile_name   TEXT,\n"
+	"  profile_digest TEXT CHECK (profile_digest IS NULL OR length(profile_digest) = 16),\n"
+	"  event_digest   TEXT NOT NULL CHECK (length(event_digest) = 16),\n"
+	"  memsim_version TEXT NOT NULL,\n"
+	"  config_json    TEXT,\n"
+	"  wall_ns        INTEGER,\n"
+	"  status         TEXT NOT NULL,\n"
+	"  created        TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id);\n"
+	"CREATE INDEX IF NOT EXISTS runs_by_model_policy ON runs(model, policy);\n"
+	"CREATE INDEX IF NOT EXISTS runs_by_created ON runs(created);\n"
+	"CREATE TABLE IF NOT EXISTS params (\n"
+	"  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,\n"
+	"  key    TEXT NOT NULL,\n"
+	"  value  TEXT NOT NULL,\n"
+	"  ord    INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (run_id, key)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX IF NOT EXISTS params_by_key ON params(key, value);\n"
+	"CREATE TABLE IF NOT EXISTS metrics (\n"
+	"  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,\n"
+	"  name   TEXT NOT NULL,\n"
+	"  value  REAL,\n"
+	"  ord    INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (run_id, name)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics(name, value);\n"
+	"CREATE TABLE IF NOT EXISTS series (\n"
+	"  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,\n"
+	"  name   TEXT NOT NULL,\n"
+	"  idx    INTEGER NOT NULL,\n"
+	"  t_ns   INTEGER NOT NULL,\n"
+	"  value  REAL,\n"
+	"  PRIMARY KEY (run_id, name, idx)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE VIEW IF NOT EXISTS run_metrics AS\n"
+	"  SELECT r.run_id, r.model, r.policy, r.sweep_id, r.seed, m.name, m.value\n"
+	"  FROM runs r JOIN metrics m ON m.run_id = r.run_id;\n"
+	"CREATE VIEW IF NOT EXISTS run_params AS\n"
+	"  SELECT r.run_id, r.model, r.policy, r.sweep_id, r.seed, p.key, p.value\n"
+	"  FROM runs r JOIN params p ON p.run_id = r.run_id;\n"
+	"CREATE VIEW IF NOT EXISTS run_params_wide AS\n"
+	"  SELECT r.run_id, r.model, r.policy, r.sweep_id, r.seed,\n"
+	"         (SELECT json_group_object(key, value)\n"
+	"          FROM (SELECT p.key, p.value FROM params p\n"
+	"                WHERE p.run_id = r.run_id ORDER BY p.ord)) AS params\n"
+	"  FROM runs r;\n"
+	"INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');\n";
+
+/* Column lists shared by store_put_run and store_merge. */
+#define RUN_COLS "run_id, sweep_id, model, policy, trace, trace_digest, seed, " \
+		 "profile_name, profile_digest, event_digest, memsim_version, "  \
+		 "config_json, wall_ns, status, created"
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static bool is_busy(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+static void backoff(int attempt)
+{
+	struct timespec ts = { 0, 10000000L * (attempt < 10 ? attempt + 1 : 10) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* sqlite3_exec, retried while the database is busy. */
+static int exec_retry(sqlite3 *db, const char *sql)
+{
+	int attempt, rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		if (!is_busy(rc) || attempt >= STORE_BUSY_RETRIES)
+			return rc;
+		backoff(attempt);
+	}
+}
+
+static void hex64(uint64_t v, char out[17])
+{
+	snprintf(out, 17, "%016" PRIx64, v);
+}
+
+static void now_iso(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+/* "file:" URI for path, so names with '?' or '#' and the mode=ro option both work. */
+static char *path_uri(const char *path, bool readonly)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(path);
+	char *uri = malloc(3 * n + 16), *o;
+	const char *p;
+
+	if (!uri)
+		return NULL;
+	o = uri + sprintf(uri, "file:");
+	for (p = path; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    strchr("/-._~", c)) {
+			*o++ = (char)c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	strcpy(o, readonly ? "?mode=ro" : "");
+	return uri;
+}
+
+static sqlite3_stmt *prep(struct store *st, sqlite3_stmt **slot, const char *sql,
+			  char *err, size_t errlen)
+{
+	if (*slot)
+		return *slot;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL)) {
+		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		*slot = NULL;
+	}
+	return *slot;
+}
+
+/* Steps a statement that returns no row, then resets it.  0 or -1 with a message. */
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what,
+		     char *err, size_t errlen)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE) {
+		st->busy = is_busy(rc);
+		seterr(err, errlen, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+/*
+ * Runs fn inside BEGIN IMMEDIATE ... COMMIT.  fn returns >= 0 to commit (that value is
+ * returned), < 0 to roll back; it sets st->busy when it failed only because of a lock, and
+ * then the whole transaction is tried again.
+ */
+static int with_write_txn(struct store *st, int (*fn)(struct store *, void *, char *, size_t),
+			  void *arg, char *err, size_t errlen)
+{
+	int attempt, rc, ret;
+
+	if (st->readonly) {
+		seterr(err, errlen, "%s: database is opened read-only", st->path);
+		return -1;
+	}
+	for (attempt = 0;; attempt++) {
+		rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			if (is_busy(rc) && attempt < STORE_BUSY_RETRIES) {
+				backoff(attempt);
+				continue;
+			}
+			seterr(err, errlen, "%s: cannot start a transaction: %s", st->path,
+			       sqlite3_errmsg(st->db));
+			return -1;
+		}
+		st->busy = false;
+		ret = fn(st, arg, err, errlen);
+		if (ret >= 0) {
+			rc = exec_retry(st->db, "COMMIT");
+			if (rc == SQLITE_OK)
+				return ret;
+			st->busy = is_busy(rc);
+			seterr(err, errlen, "%s: commit failed: %s", st->path,
+			       sqlite3_errmsg(st->db));
+		}
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		if (!st->busy || attempt >= STORE_BUSY_RETRIES)
+			return -1;
+		backoff(attempt);
+	}
+}
+
+/* ---- opening -------------------------------------------------------------------------- */
+
+/* Schema version of the open database: 0 if it has no meta table, -1 on error. */
+static int schema_version(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc, v = 0;
+
+	rc = sqlite3_prepare_v2(st->db,
+		"SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'),"
+		"       (SELECT count(*) FROM sqlite_master)", -1, &s, NULL);
+	if (rc) {
+		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return -1;
+	}
+	if (!sqlite3_column_int(s, 0) && sqlite3_column_int(s, 1)) {
+		seterr(err, errlen, "%s: not a memsim database (it has tables but no meta table)",
+		       st->path);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	v = sqlite3_column_int(s, 0) ? 1 : 0;
+	sqlite3_finalize(s);
+	if (!v)
+		return 0;
+	rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'schema_version'",
+				-1, &s, NULL);
+	if (rc || sqlite3_step(s) != SQLITE_ROW) {
+		seterr(err, errlen, "%s: not a memsim database (no schema_version in meta)",
+		       st->path);
+		sqlite3_finalize(s);
+		return -1;
+	}
+	v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v < 1 || v > STORE_SCHEMA_VERSION) {
+		seterr(err, errlen, "%s: schema version %d is not one this memsim (%s) knows (1..%d)",
+		       st->path, v, MEMSIM_VERSION, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return v;
+}
+
+static int create_schema(struct store *st, void *arg, char *err, size_t errlen)
+{
+	int v = schema_version(st, err, errlen);
+	int rc;
+
+	if (v < 0) {
+		st->busy = false;
+		return -1;
+	}
+	if (v == STORE_SCHEMA_VERSION)
+		return 0;	/* another process created it meanwhile */
+	/* v == 0: new database.  Later versions migrate from v here, step by step. */
+	rc = sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL);
+	if (rc) {
+		st->busy = is_busy(rc);
+		seterr(err, errlen, "%s: cannot create the schema: %s", st->path,
+		       sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+static int set_wal(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = NULL;
+	int attempt, rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			const char *mode = (const char *)sqlite3_column_text(s, 0);
+
+			if (mode && strcmp(mode, "wal") == 0) {
+				sqlite3_finalize(s);
+				return 0;
+			}
+			rc = SQLITE_BUSY;	/* could not switch yet: someone holds a lock */
+		}
+		if (!is_busy(rc) || attempt >= STORE_BUSY_RETRIES) {
+			seterr(err, errlen, "%s: cannot use WAL journal mode: %s", st->path,
+			       rc == SQLITE_BUSY ? "database is locked" : sqlite3_errmsg(st->db));
+			sqlite3_finalize(s);
+			return -1;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
+		backoff(attempt);
+	}
+}
+
+static struct store *open_common(const char *path, bool readonly, char *err, size_t errlen)
+{
+	struct store *st;
+	struct stat sb;
+	char *uri;
+	int flags, rc, v;
+
+	if (stat(path, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			seterr(err, errlen, "%s: is a directory, not a database", path);
+			return NULL;
+		}
+	} else if (readonly || errno != ENOENT) {
+		seterr(err, errlen, "%s: %s", path,
+		       errno == ENOENT ? "no such database file" : strerror(errno));
+		return NULL;
+	}
+
+	st = calloc(1, sizeof(*st));
+	uri = path_uri(path, readonly);
+	if (!st || !uri || !(st->path = strdup(path))) {
+		seterr(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	st->readonly = readonly;
+	flags = SQLITE_OPEN_URI | (readonly ? SQLITE_OPEN_READONLY :
+				   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	rc = sqlite3_open_v2(uri, &st->db, flags, NULL);
+	free(uri);
+	uri = NULL;
+	if (rc) {
+		seterr(err, errlen, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) :
+		       "cannot open database");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+
+	if (readonly) {
+		v = schema_version(st, err, errlen);
+		if (v == 0)
+			seterr(err, errlen, "%s: not a memsim database (no meta table)", path);
+		if (v <= 0)
+			goto fail;
+		return st;
+	}
+	if (set_wal(st, err, errlen) ||
+	    sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+			 NULL, NULL, NULL)) {
+		if (err && !*err)
+			seterr(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	v = schema_version(st, err, errlen);
+	if (v < 0)
+		goto fail;
+	if (v != STORE_SCHEMA_VERSION && with_write_txn(st, create_schema, NULL, err, errlen) < 0)
+		goto fail;
+	return st;
+fail:
+	free(uri);
+	store_close(st);
+	return NULL;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	if (err && errlen)
+		*err = 0;
+	return open_common(path, false, err, errlen);
+}
+
+struct store *store_open_readonly(const char *path, char *err, size_t errlen)
+{
+	if (err && errlen)
+		*err = 0;
+	return open_common(path, true, err, errlen);
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	sqlite3_finalize(st->find_run);
+	sqlite3_finalize(st->has_run);
+	sqlite3_finalize(st->ins_run);
+	sqlite3_finalize(st->ins_param);
+	sqlite3_finalize(st->ins_metric);
+	sqlite3_finalize(st->ins_series);
+	sqlite3_finalize(st->ins_sweep_stub);
+	sqlite3_close_v2(st->db);
+	free(st->path);
+	free(st);
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
+struct sqlite3 *store_sqlite(struct store *st)
+{
+	return st->db;
+}
+
+/* ---- runs ----------------------------------------------------------------------------- */
+
+static bool is_run_id(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return id[16] == 0;
+}
+
+static int validate_run(const struct store *st, const struct run_record *r,
+			char *err, size_t errlen)
+{
+	const char *missing = NULL;
+	size_t i;
+
+	if (!is_run_id(r->run_id)) {
+		seterr(err, errlen, "%s: run id \"%.20s\" is not 16 lower-case hex digits",
+		       st->path, r->run_id);
+		return -1;
+	}
+	if (!r->model)
+		missing = "model";
+	else if (!r->policy)
+		missing = "policy";
+	else if (!r->trace)
+		missing = "trace";
+	else if (!r->memsim_version)
+		missing = "memsim_version";
+	if (missing) {
+		seterr(err, errlen, "%s: run %s: %s is missing", st->path, r->run_id, missing);
+		return -1;
+	}
+	for (i = 0; i < r->nparams; i++) {
+		if (!r->params[i].key || !r->params[i].value) {
+			seterr(err, errlen, "%s: run %s: param %zu has no key or value", st->path,
+			       r->run_id, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int put_run_txn(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct run_record *r = arg;
+	const struct metrics *mx = r->metrics;
+	char dig[17], created[40];
+	sqlite3_stmt *s;
+	size_t i, j;
+	int rc;
+
+	hex64(r->event_digest, dig);
+	s = prep(st, &st->find_run, "SELECT event_digest FROM runs WHERE run_id = ?", err, errlen);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, r->run_id, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *have = (const char *)sqlite3_column_text(s, 0);
+		bool same = have && strcmp(have, dig) == 0;
+
+		if (!same)
+			seterr(err, errlen, "%s: run %s is already stored with event digest %s, "
+			       "this run has %s: same configuration, different results",
+			       st->path, r->run_id, have ? have : "NULL", dig);
+		sqlite3_reset(s);
+		st->busy = false;
+		return same ? 1 : -1;
+	}
+	if (rc != SQLITE_DONE) {
+		st->busy = is_busy(rc);
+		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+
+	now_iso(created, sizeof(created));
+	if (r->sweep_id) {
+		s = prep(st, &st->ins_sweep_stub,
+			 "INSERT OR IGNORE INTO sweeps(sweep_id, created, spec, memsim_version) "
+			 "VALUES (?, ?, NULL, ?)", err, errlen);
+		if (!s)
+			return -1;
+		bind_text(s, 1, r->sweep_id);
+		bind_text(s, 2, created);
+		bind_text(s, 3, r->memsim_version);
+		if (step_done(st, s, "sweep", err, errlen))
+			return -1;
+	}
+
+	s = prep(st, &st->ins_run, "INSERT INTO runs(" RUN_COLS ") VALUES "
+		 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", err, errlen);
+	if (!s)
+		return -1;
+	bind_text(s, 1, r->run_id);
+	bind_text(s, 2, r->sweep_id);
+	bind_text(s, 3, r->model);
+	bind_text(s, 4, r->policy);
+	bind_text(s, 5, r->trace);
+	hex64(r->trace_digest, dig);
+	bind_text(s, 6, dig);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)r->seed);	/* >= 2^63 reads back negative */
+	bind_text(s, 8, r->profile_name);
+	if (r->profile_name) {
+		hex64(r->profile_digest, dig);
+		bind_text(s, 9, dig);
+	} else {
+		sqlite3_bind_null(s, 9);
+	}
+	hex64(r->event_digest, dig);
+	bind_text(s, 10, dig);
+	bind_text(s, 11, r->memsim_version);
+	bind_text(s, 12, r->config_json);
+	sqlite3_bind_int64(s, 13, r->wall_ns);
+	bind_text(s, 14, r->status ? r->status : "ok");
+	bind_text(s, 15, created);
+	if (step_done(st, s, "runs", err, errlen))
+		return -1;
+
+	s = prep(st, &st->ins_param, "INSERT INTO params(run_id, key, value, ord) "
+		 "VALUES (?, ?, ?, ?)", err, errlen);
+	if (!s)
+		return -1;
+	for (i = 0; i < r->nparams; i++) {
+		bind_text(s, 1, r->run_id);
+		bind_text(s, 2, r->params[i].key);
+		bind_text(s, 3, r->params[i].value);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)i);
+		if (step_done(st, s, "params", err, errlen))
+			return -1;
+	}
+	if (!mx)
+		return 0;
+
+	s = prep(st, &st->ins_metric, "INSERT INTO metrics(run_id, name, value, ord) "
+		 "VALUES (?, ?, ?, ?)", err, errlen);
+	if (!s)
+		return -1;
+	for (i = 0; i < mx->n; i++) {
+		bind_text(s, 1, r->run_id);
+		bind_text(s, 2, mx->m[i].name);
+		sqlite3_bind_double(s, 3, mx->m[i].value);	/* NaN becomes NULL */
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)i);
+		if (step_done(st, s, "metrics", err, errlen))
+			return -1;
+	}
+
+	s = prep(st, &st->ins_series, "INSERT INTO series(run_id, name, idx, t_ns, value) "
+		 "VALUES (?, ?, ?, ?, ?)", err, errlen);
+	if (!s)
+		return -1;
+	for (i = 0; i < mx->ns; i++) {
+		const struct series *se = &mx->s[i];
+
+		for (j = 0; j < se->n; j++) {
+			bind_text(s, 1, r->run_id);
+			bind_text(s, 2, se->name);
+			sqlite3_bind_int64(s, 3, (sqlite3_int64)j);
+			sqlite3_bind_int64(s, 4, (sqlite3_int64)se->pts[j].t_ns);
+			sqlite3_bind_double(s, 5, se->pts[j].value);
+			if (step_done(st, s, "series", err, errlen))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int store_put_run(struct store *st, const struct run_record *run, char *err, size_t errlen)
+{
+	if (validate_run(st, run, err, errlen))
+		return -1;
+	return with_write_txn(st, put_run_txn, (void *)run, err, errlen);
+}
+
+int store_has_run(struct store *st, const char *run_id)
+{
+	sqlite3_stmt *s = prep(st, &st->has_run, "SELECT 1 FROM runs WHERE run_id = ?", NULL, 0);
+	int attempt, rc;
+
+	if (!s)
+		return -1;
+	for (attempt = 0;; attempt++) {
+		sqlite3_bind_text(s, 1, run_id, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (!is_busy(rc) || attempt >= STORE_BUSY_RETRIES)
+			break;
+		backoff(attempt);
+	}
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- sweeps --------------------------------------------------------------------------- */
+
+struct sweep_arg {
+	const char *id, *spec;
+};
+
+static int put_sweep_txn(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct sweep_arg *a = arg;
+	char created[40];
+	sqlite3_stmt *s;
+	int rc, ret;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT spec FROM sweeps WHERE sweep_id = ?", -1, &s,
+				NULL);
+	if (rc)
+		goto sqlerr;
+	bind_text(s, 1, a->id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *have = (const char *)sqlite3_column_text(s, 0);
+
+		if (have && a->spec && strcmp(have, a->spec) != 0) {
+			seterr(err, errlen, "%s: sweep %s is already stored with a different spec",
+			       st->path, a->id);
+			sqlite3_finalize(s);
+			return -1;
+		}
+		ret = have || !a->spec ? 1 : 0;
+		sqlite3_finalize(s);
+		if (ret)
+			return 1;
+		rc = sqlite3_prepare_v2(st->db, "UPDATE sweeps SET spec = ? WHERE sweep_id = ?",
+					-1, &s, NULL);
+		if (rc)
+			goto sqlerr;
+		bind_text(s, 1, a->spec);
+		bind_text(s, 2, a->id);
+	} else if (rc == SQLITE_DONE) {
+		sqlite3_finalize(s);
+		now_iso(created, sizeof(created));
+		rc = sqlite3_prepare_v2(st->db, "INSERT INTO sweeps(sweep_id, created, spec, "
+					"memsim_version) VALUES (?, ?, ?, ?)", -1, &s, NULL);
+		if (rc)
+			goto sqlerr;
+		bind_text(s, 1, a->id);
+		bind_text(s, 2, created);
+		bind_text(s, 3, a->spec);
+		bind_text(s, 4, MEMSIM_VERSION);
+	} else {
+		sqlite3_finalize(s);
+		goto sqlerr;
+	}
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	return 0;
+sqlerr:
+	st->busy = is_busy(rc);
+	seterr(err, errlen, "%s: sweep %s: %s", st->path, a->id, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int store_put_sweep(struct store *st, const char *sweep_id, const char *spec,
+		    char *err, size_t errlen)
+{
+	struct sweep_arg a = { sweep_id, spec };
+
+	if (!sweep_id || !*sweep_id) {
+		seterr(err, errlen, "%s: empty sweep id", st->path);
+		return -1;
+	}
+	return with_write_txn(st, put_sweep_txn, &a, err, errlen);
+}
+
+void store_free_ids(char **ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; ids && i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int store_sweep_runs(struct store *st, const char *sweep_id, char ***ids, size_t *n)
+{
+	sqlite3_stmt *s;
+	char **v = NULL, **nv;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT run_id FROM runs WHERE sweep_id = ? "
+			       "ORDER BY run_id", -1, &s, NULL))
+		return -1;
+	bind_text(s, 1, sweep_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? 2 * cap : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv)
+				goto fail;
+			v = nv;
+		}
+		v[cnt] = strdup((const char *)sqlite3_column_text(s, 0));
+		if (!v[cnt])
+			goto fail;
+		cnt++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_free_ids(v, cnt);
+		return -1;
+	}
+	*ids = v;
+	*n = cnt;
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	store_free_ids(v, cnt);
+	return -1;
+}
+
+/* ---- merge ---------------------------------------------------------------------------- */
+
+struct merge_arg {
+	const char *in_path;
+	size_t copied, skipped;
+};
+
+/* First column of the first row of sql as text (malloc'ed) or NULL; *rcp gets the code. */
+static char *query_text(sqlite3 *db, const char *sql, int *rcp)
+{
+	sqlite3_stmt *s;
+	char *out = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(s, 0);
+
+			out = strdup(t ? t : "");
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	*rcp = rc;
+	return out;
+}
+
+static int merge_txn(struct store *st, void *arg, char *err, size_t errlen)
+{
+	static const char *const copy_sql[] = {
+		"DELETE FROM temp.merge_new",
+		"INSERT INTO temp.merge_new SELECT run_id FROM src.runs "
+		"  WHERE run_id NOT IN (SELECT run_id FROM main.runs)",
+		/* sweeps first (runs refer to them); a placeholder row gets the spec it lacked */
+		"INSERT INTO main.sweeps(sweep_id, created, spec, memsim_version) "
+		"  SELECT sweep_id, created, spec, memsim_version FROM src.sweeps "
+		"  WHERE sweep_id NOT IN (SELECT sweep_id FROM main.sweeps)",
+		"UPDATE main.sweeps SET spec = (SELECT s.spec FROM src.sweeps s "
+		"    WHERE s.sweep_id = sweeps.sweep_id) "
+		"  WHERE spec IS NULL AND sweep_id IN "
+		"    (SELECT sweep_id FROM src.sweeps WHERE spec IS NOT NULL)",
+		"INSERT INTO main.sweeps(sweep_id, created, spec, memsim_version) "
+		"  SELECT sweep_id, min(created), NULL, min(memsim_version) FROM src.runs "
+		"  WHERE sweep_id IS NOT NULL AND sweep_id NOT IN (SELECT sweep_id FROM main.sweeps) "
+		"  GROUP BY sweep_id",
+		"INSERT INTO main.runs(" RUN_COLS ") SELECT " RUN_COLS " FROM src.runs "
+		"  WHERE run_id IN (SELECT run_id FROM temp.merge_new) ORDER BY run_id",
+		"INSERT INTO main.params(run_id, key, value, ord) "
+		"  SELECT run_id, key, value, ord FROM src.params "
+		"  WHERE run_id IN (SELECT run_id FROM temp.merge_new)",
+		"INSERT INTO main.metrics(run_id, name, value, ord) "
+		"  SELECT run_id, name, value, ord FROM src.metrics "
+		"  WHERE run_id IN (SELECT run_id FROM temp.merge_new)",
+		"INSERT INTO main.series(run_id, name, idx, t_ns, value) "
+		"  SELECT run_id, name, idx, t_ns, value FROM src.series "
+		"  WHERE run_id IN (SELECT run_id FROM temp.merge_new)",
+	};
+	struct merge_arg *a = arg;
+	char *t;
+	size_t i;
+	int rc;
+
+	t = query_text(st->db,
+		"SELECT s.run_id || ' has event digest ' || s.event_digest || ' in ' || "
+		"'the input but ' || m.event_digest || ' here' "
+		"FROM src.runs s JOIN main.runs m ON m.run_id = s.run_id "
+		"WHERE s.event_digest <> m.event_digest ORDER BY s.run_id LIMIT 1", &rc);
+	if (rc)
+		goto sqlerr;
+	if (t) {
+		seterr(err, errlen, "%s: conflict with %s: run %s (same configuration, different "
+		       "results); nothing merged", a->in_path, st->path, t);
+		free(t);
+		return -1;
+	}
+	t = query_text(st->db,
+		"SELECT s.sweep_id FROM src.sweeps s JOIN main.sweeps m ON m.sweep_id = s.sweep_id "
+		"WHERE s.spec <> m.spec ORDER BY s.sweep_id LIMIT 1", &rc);
+	if (rc)
+		goto sqlerr;
+	if (t) {
+		seterr(err, errlen, "%s: conflict with %s: sweep %s has a different spec; "
+		       "nothing merged", a->in_path, st->path, t);
+		free(t);
+		return -1;
+	}
+	t = query_text(st->db, "SELECT count(*) FROM src.runs "
+		       "WHERE run_id IN (SELECT run_id FROM main.runs)", &rc);
+	if (rc)
+		goto sqlerr;
+	a->skipped = t ? strtoull(t, NULL, 10) : 0;
+	free(t);
+
+	for (i = 0; i < sizeof(copy_sql) / sizeof(copy_sql[0]); i++) {
+		rc = sqlite3_exec(st->db, copy_sql[i], NULL, NULL, NULL);
+		if (rc)
+			goto sqlerr;
+		if (strncmp(copy_sql[i], "INSERT INTO main.runs", 21) == 0)
+			a->copied = (size_t)sqlite3_changes(st->db);
+	}
+	return 0;
+sqlerr:
+	st->busy = is_busy(rc);
+	seterr(err, errlen, "%s: merging into %s: %s", a->in_path, st->path,
+	       sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int store_merge(struct store *st, const char *in_path, size_t *copied, size_t *skipped,
+		char *err, size_t errlen)
+{
+	struct merge_arg a = { in_path, 0, 0 };
+	struct stat in_sb, out_sb;
+	sqlite3_stmt *s;
+	char *uri, *t;
+	int rc, ret = -1;
+
+	if (stat(in_path, &in_sb)) {
+		seterr(err, errlen, "%s: %s", in_path,
+		       errno == ENOENT ? "no such database file" : strerror(errno));
+		return -1;
+	}
+	if (stat(st->path, &out_sb) == 0 && in_sb.st_dev == out_sb.st_dev &&
+	    in_sb.st_ino == out_sb.st_ino) {
+		seterr(err, errlen, "%s: is the output database itself", in_path);
+		return -1;
+	}
+	uri = path_uri(in_path, true);
+	if (!uri) {
+		seterr(err, errlen, "%s: out of memory", in_path);
+		return -1;
+	}
+	rc = sqlite3_prepare_v2(st->db, "ATTACH ? AS src", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, uri, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+	}
+	free(uri);
+	if (rc != SQLITE_DONE) {
+		seterr(err, errlen, "%s: cannot open: %s", in_path, sqlite3_errmsg(st->db));
+		return -1;
+	}
+
+	t = query_text(st->db, "SELECT value FROM src.meta WHERE key = 'schema_version'", &rc);
+	if (rc || !t) {
+		seterr(err, errlen, "%s: not a memsim database%s%s", in_path, rc ? ": " : "",
+		       rc ? sqlite3_errmsg(st->db) : " (no schema_version)");
+	} else if (atoi(t) != STORE_SCHEMA_VERSION) {
+		seterr(err, errlen, "%s: schema version %s, this memsim merges version %d", in_path,
+		       t, STORE_SCHEMA_VERSION);
+	} else if (sqlite3_exec(st->db, "CREATE TEMP TABLE IF NOT EXISTS merge_new "
+				"(run_id TEXT PRIMARY KEY)", NULL, NULL, NULL)) {
+		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+	} else {
+		ret = with_write_txn(st, merge_txn, &a, err, errlen);
+	}
+	free(t);
+	exec_retry(st->db, "DETACH src");
+	if (ret < 0)
+		return -1;
+	if (copied)
+		*copied = a.copied;
+	if (skipped)
+		*skipped = a.skipped;
+	return 0;
+}

@@ -48,6 +48,15 @@ enum trace_type {
 const char *trace_type_name(unsigned type);      /* "page_alloc", ... or NULL */
 int trace_type_from_name(const char *name);      /* -1 if unknown */
 
+/*
+ * Range limits a valid record respects (checked by the writer and the reader; see
+ * docs/trace-format.md, "Record validity").
+ */
+#define TRACE_MAX_DOMAINS (1u << 20)   /* domain < TRACE_MAX_DOMAINS */
+#define TRACE_MAX_VCPUS 4096u          /* vcpu < TRACE_MAX_VCPUS */
+#define TRACE_MAX_ORDER 40u            /* page orders (alloc/free/hint) */
+#define TRACE_MAX_PT_LEVEL 5u          /* page-table levels 1..5 */
+
 struct trace_rec {
 	uint64_t time_ns;  /* non-decreasing within a trace */
 	uint64_t frame;
@@ -84,6 +93,9 @@ struct rec_source {
 	char err[512];               /* "FILE: offset N: what is wrong" on error */
 };
 
+/* NULL if *r is a valid record (type, ranges, per-type argument), else what is wrong. */
+const char *trace_rec_invalid(const struct trace_rec *r);
+
 static inline int rec_source_next(struct rec_source *s, struct trace_rec *r) { return s->next(s, r); }
 static inline void rec_source_close(struct rec_source *s) { if (s) s->close(s); }
 
@@ -99,15 +111,22 @@ uint64_t trace_reader_offset(const struct rec_source *src);
 struct rec_source *trace_open_mem(const void *buf, size_t len, const char *name,
 				  char *err, size_t errlen);
 
-/* 64-bit digest of a whole trace file's bytes (provenance: trace_digest). 0 on error. */
+/* 64-bit digest of a whole trace file's bytes (provenance: trace_digest).
+ * Returns 0, or -errno with a message in err (and *digest = 0). */
 int trace_file_digest(const char *path, uint64_t *digest, char *err, size_t errlen);
+/* The same digest over a memory buffer. */
+uint64_t trace_digest_mem(const void *buf, size_t len);
+/* Allocations made by the trace reader/writer since start (tests check constant memory). */
+uint64_t trace_alloc_count(void);
 
 /* ---- v1 file writer ----------------------------------------------------------------- */
 struct trace_writer;
 struct trace_writer *trace_writer_open(const char *path, const struct trace_header *hdr,
 				       char *err, size_t errlen);
-/* Records must come with non-decreasing time; returns 0 or -1 (message in err). */
+/* Records must come with non-decreasing time; returns 0 or -1 (message from
+ * trace_writer_error(); the writer is then failed and close/abort remove the file). */
 int trace_writer_put(struct trace_writer *w, const struct trace_rec *r);
+const char *trace_writer_error(const struct trace_writer *w);
 /* Flushes the last chunk, writes the record count into the header, closes. 0 or -1. */
 int trace_writer_close(struct trace_writer *w, char *err, size_t errlen);
 void trace_writer_abort(struct trace_writer *w);  /* closes and deletes the partial file */

@@ -375,6 +375,11 @@ static int set_wal(struct store *st, char *err, size_t errlen)
 			}
 			rc = SQLITE_BUSY;	/* could not switch yet: someone holds a lock */
 		}
+		if ((rc & 0xff) == SQLITE_NOTADB) {
+			seterr(err, errlen, "%s: not a database (not an SQLite file)", st->path);
+			sqlite3_finalize(s);
+			return -1;
+		}
 		if (!is_busy(rc) || attempt >= STORE_BUSY_RETRIES) {
 			seterr(err, errlen, "%s: cannot use WAL journal mode: %s", st->path,
 			       rc == SQLITE_BUSY ? "database is locked" : sqlite3_errmsg(st->db));

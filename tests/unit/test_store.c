@@ -545,6 +545,8 @@ TEST(merge_of_a_missing_or_foreign_file_fails_cleanly)
 	CHECK(st && store_merge(st, junk, NULL, NULL, err, sizeof(err)) == -1);
 	CHECK(strstr(err, junk) != NULL);
 	store_close(st);
+	CHECK(store_open(junk, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, junk) && strstr(err, "not a database"));
 	free(out);
 	free(junk);
 }

@@ -65,40 +65,14 @@ static void print_human(const struct run *r, FILE *out)
 
 static int store_run(const struct run *r, const char *db, char *err, size_t errlen)
 {
-	struct run_param params[PARAM_SET_MAX];
-	char values[PARAM_SET_MAX][64];
-	struct run_record rec = { 0 };
-	struct store *st;
-	size_t i;
+	struct store *st = store_open(db, err, errlen);
 	int rc;
 
-	for (i = 0; i < r->params.n; i++) {
-		param_value_text(&r->params, i, values[i], sizeof(values[i]));
-		params[i].key = r->params.defs[i].name;
-		params[i].value = values[i];
-	}
-	memcpy(rec.run_id, r->run_id, sizeof(rec.run_id));
-	rec.model = r->drv->name;
-	rec.policy = r->policy;
-	rec.trace = r->trace_name;
-	rec.trace_digest = r->trace_digest;
-	rec.seed = r->opts.seed;
-	rec.profile_name = r->profile.name;
-	rec.profile_digest = r->profile.digest;
-	rec.event_digest = r->event_digest;
-	rec.memsim_version = MEMSIM_VERSION;
-	rec.config_json = r->config_json;
-	rec.wall_ns = r->wall_ns;
-	rec.status = "ok";
-	rec.params = params;
-	rec.nparams = r->params.n;
-	rec.metrics = &r->mx;
-	st = store_open(db, err, errlen);
 	if (!st)
 		return -1;
-	rc = store_put_run(st, &rec, err, errlen);
+	rc = run_store(r, st, NULL, err, errlen);
 	store_close(st);
-	return rc < 0 ? -1 : rc;
+	return rc;
 }
 
 int cmd_run(int argc, char **argv)

@@ -14,4 +14,7 @@ int cmd_db(int argc, char **argv);
 /* memsim run ... (sim/cmd_run.c) */
 int cmd_run(int argc, char **argv);
 
+/* memsim sweep ... (sim/cmd_sweep.c) */
+int cmd_sweep(int argc, char **argv);
+
 #endif

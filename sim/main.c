@@ -13,6 +13,7 @@ static const struct {
 	{ "run", cmd_run, "replay a trace or scenario through a model policy" },
 	{ "trace", cmd_trace, "trace files: info, validate, dump, gen, record" },
 	{ "db", cmd_db, "results database: ls, show, export, merge" },
+	{ "sweep", cmd_sweep, "run a grid of parameters, resumable, on worker processes" },
 };
 
 static void usage(FILE *out)

@@ -10,6 +10,7 @@
 #include "run.h"
 #include "scenarios.h"
 #include "sim.h"
+#include "store.h"
 
 static void json_string(FILE *f, const char *s)
 {
@@ -201,4 +202,39 @@ void run_write_json(const struct run *r, FILE *out)
 	fprintf(out, "{\"run_id\":\"%s\",\"config\":%s,\"metrics\":", r->run_id, r->config_json);
 	metrics_write_json(&r->mx, out);
 	fprintf(out, ",\"event_digest\":\"%016" PRIx64 "\"}\n", r->event_digest);
+}
+
+int run_store(const struct run *r, struct store *st, const char *sweep_id,
+	      char *err, size_t errlen)
+{
+	struct run_param params[PARAM_SET_MAX];
+	char values[PARAM_SET_MAX][64];
+	struct run_record rec = { 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < r->params.n; i++) {
+		param_value_text(&r->params, i, values[i], sizeof(values[i]));
+		params[i].key = r->params.defs[i].name;
+		params[i].value = values[i];
+	}
+	memcpy(rec.run_id, r->run_id, sizeof(rec.run_id));
+	rec.sweep_id = sweep_id;
+	rec.model = r->drv->name;
+	rec.policy = r->policy;
+	rec.trace = r->trace_name;
+	rec.trace_digest = r->trace_digest;
+	rec.seed = r->opts.seed;
+	rec.profile_name = r->profile.name;
+	rec.profile_digest = r->profile.digest;
+	rec.event_digest = r->event_digest;
+	rec.memsim_version = MEMSIM_VERSION;
+	rec.config_json = r->config_json;
+	rec.wall_ns = r->wall_ns;
+	rec.status = "ok";
+	rec.params = params;
+	rec.nparams = r->params.n;
+	rec.metrics = &r->mx;
+	rc = store_put_run(st, &rec, err, errlen);
+	return rc < 0 ? -1 : rc;
 }

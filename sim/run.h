@@ -60,4 +60,12 @@ void run_free(struct run *r);
 /* {"run_id":..., "config":..., "metrics":..., "event_digest":...} on one line. */
 void run_write_json(const struct run *r, FILE *out);
 
+struct store;
+/*
+ * Stores an executed run in st, in one transaction, tagged with sweep_id (NULL: none).
+ * 0 stored, 1 already stored with the same event digest (nothing written), -1 + message.
+ */
+int run_store(const struct run *r, struct store *st, const char *sweep_id,
+	      char *err, size_t errlen);
+
 #endif

@@ -14,6 +14,12 @@ int cmd_db(int argc, char **argv);
 /* memsim run ... (sim/cmd_run.c) */
 int cmd_run(int argc, char **argv);
 
+/* memsim trace record ... (sim/cmd_record.c); argv[0] is "record" */
+int cmd_trace_record(int argc, char **argv);
+
+/* memsim trace info|validate|dump|gen ... (sim/cmd_trace.c); `record` goes to cmd_trace_record */
+int cmd_trace(int argc, char **argv);
+
 /* memsim sweep ... (sim/cmd_sweep.c) */
 int cmd_sweep(int argc, char **argv);
 

@@ -55,8 +55,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: memsim sweep (--trace FILE | --scenario NAME) [--model M] [--policy P[,P...]]\n"
 		"                    [--set NAME=VALUE]... [--seed N] [--profile P] [--reps N]\n"
-		"                    [--file SPECFILE]... [--jobs N] [--shard I/N] [--db FILE]\n"
-		"                    [--dry-run] [--quiet] [NAME=SPEC]...\n"
+		"                    [--file SPECFILE]... [--if COND]... [--jobs N] [--shard I/N]\n"
+		"                    [--db FILE] [--dry-run] [--quiet] [NAME=SPEC]...\n"
 		"\n"
 		"Runs every point of a grid of parameters and stores each run in the database.\n"
 		"Points already stored (same configuration, trace, seed, profile, memsim version) are\n"
@@ -69,7 +69,9 @@ static void usage(FILE *out)
 		"                       light=heavy/4         derived, per point (+ - * / %% ( ) min max)\n"
 		"  --policy P,Q,...   sweep the model's policies (same as policy=P,Q,...)\n"
 		"  --reps N           N repetitions of each point with distinct seeds (rep 0: --seed)\n"
-		"  --file SPECFILE    NAME=SPEC lines from a file ('#' comments)\n"
+		"  --if COND          leave out points where COND is false, e.g. 'light < heavy'\n"
+		"                     (< <= > >= == != && || over parameters and integers)\n"
+		"  --file SPECFILE    NAME=SPEC and 'if COND' lines from a file ('#' comments)\n"
 		"  --jobs N           worker processes (default 1; 0: one per CPU)\n"
 		"  --shard I/N        run only points I-1, I-1+N, I-1+2N, ... (for GNU parallel, Slurm)\n"
 		"  --db FILE          results database (default $MEMSIM_DB, else memsim.db)\n"
@@ -541,7 +543,7 @@ out:
 
 enum {
 	OPT_TRACE = 256, OPT_SCEN, OPT_MODEL, OPT_POLICY, OPT_SET, OPT_SEED, OPT_PROFILE, OPT_DB,
-	OPT_REPS, OPT_FILE, OPT_JOBS, OPT_SHARD, OPT_DRY, OPT_QUIET, OPT_HELP,
+	OPT_REPS, OPT_FILE, OPT_IF, OPT_JOBS, OPT_SHARD, OPT_DRY, OPT_QUIET, OPT_HELP,
 };
 
 static int check_axes(struct sweep_ctx *c, char *err, size_t errlen)
@@ -643,6 +645,7 @@ int cmd_sweep(int argc, char **argv)
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "reps", required_argument, NULL, OPT_REPS },
 		{ "file", required_argument, NULL, OPT_FILE },
+		{ "if", required_argument, NULL, OPT_IF },
 		{ "jobs", required_argument, NULL, OPT_JOBS },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
@@ -652,8 +655,9 @@ int cmd_sweep(int argc, char **argv)
 	};
 	static struct sweep_ctx ctx;   /* large (sweep axes); one per process */
 	struct sweep_ctx *c = &ctx;
-	const char *files[64], *policies = NULL, *env_db = getenv("MEMSIM_DB");
-	unsigned nfiles = 0, jobs = 1, i;
+	const char *files[64], *conds[SWEEP_MAX_CONDS], *policies = NULL;
+	const char *env_db = getenv("MEMSIM_DB");
+	unsigned nfiles = 0, nconds = 0, jobs = 1, i;
 	bool dry = false, quiet = false;
 	uint64_t v;
 	char err[2048];
@@ -732,6 +736,14 @@ int cmd_sweep(int argc, char **argv)
 			}
 			files[nfiles++] = optarg;
 			break;
+		case OPT_IF:
+			if (nconds == SWEEP_MAX_CONDS) {
+				fprintf(stderr, "memsim sweep: more than %d --if options\n",
+					SWEEP_MAX_CONDS);
+				goto out;
+			}
+			conds[nconds++] = optarg;
+			break;
 		case OPT_HELP:
 		case 'h':
 			usage(stdout);
@@ -766,6 +778,12 @@ int cmd_sweep(int argc, char **argv)
 	if (policies && sweep_add_policies(&c->sw, policies, err, sizeof(err))) {
 		fprintf(stderr, "memsim sweep: %s\n", err);
 		goto out;
+	}
+	for (i = 0; i < nconds; i++) {
+		if (sweep_add_cond(&c->sw, conds[i], NULL, err, sizeof(err))) {
+			fprintf(stderr, "memsim sweep: %s\n", err);
+			goto out;
+		}
 	}
 
 	/* the base run: everything but the axes (the first policy stands for all) */

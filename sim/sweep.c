@@ -43,7 +43,10 @@ static bool is_name_char(int c) { return isalnum(c) || c == '_'; }
 
 /* ---- expressions ------------------------------------------------------------------------ */
 
-enum ex_op { EX_NUM, EX_NAME, EX_ADD, EX_SUB, EX_MUL, EX_DIV, EX_MOD, EX_MIN, EX_MAX };
+enum ex_op {
+	EX_NUM, EX_NAME, EX_ADD, EX_SUB, EX_MUL, EX_DIV, EX_MOD, EX_MIN, EX_MAX,
+	EX_LT, EX_LE, EX_GT, EX_GE, EX_EQ, EX_NE, EX_AND, EX_OR,   /* 1 or 0 */
+};
 
 struct ex_node {
 	enum ex_op op;
@@ -105,7 +108,7 @@ static void ex_skip(struct ex_parser *ps)
 		ps->p++;
 }
 
-static int ex_sum(struct ex_parser *ps);
+static int ex_or(struct ex_parser *ps);
 
 static int ex_factor(struct ex_parser *ps)
 {
@@ -154,13 +157,13 @@ static int ex_factor(struct ex_parser *ps)
 				return ex_fail(ps, "unknown function (min and max are known)");
 			}
 			ps->p++;
-			if ((a = ex_sum(ps)) < 0)
+			if ((a = ex_or(ps)) < 0)
 				return -1;
 			ex_skip(ps);
 			if (*ps->p != ',')
 				return ex_fail(ps, "expected ',' between the two arguments");
 			ps->p++;
-			if ((b = ex_sum(ps)) < 0)
+			if ((b = ex_or(ps)) < 0)
 				return -1;
 			ex_skip(ps);
 			if (*ps->p != ')')
@@ -176,7 +179,7 @@ static int ex_factor(struct ex_parser *ps)
 	}
 	if (*ps->p == '(') {
 		ps->p++;
-		if ((a = ex_sum(ps)) < 0)
+		if ((a = ex_or(ps)) < 0)
 			return -1;
 		ex_skip(ps);
 		if (*ps->p != ')')
@@ -241,6 +244,67 @@ static int ex_sum(struct ex_parser *ps)
 	return a;
 }
 
+/* a + b [relop c]: one comparison, no chains (a < b < c is almost always a mistake) */
+static int ex_cmp(struct ex_parser *ps)
+{
+	static const struct {
+		const char *tok;
+		enum ex_op op;
+	} rel[] = {
+		{ "<=", EX_LE }, { ">=", EX_GE }, { "==", EX_EQ }, { "!=", EX_NE },
+		{ "<", EX_LT }, { ">", EX_GT },
+	};
+	size_t i;
+	int a, b;
+
+	if ((a = ex_sum(ps)) < 0)
+		return -1;
+	ex_skip(ps);
+	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		size_t n = strlen(rel[i].tok);
+
+		if (strncmp(ps->p, rel[i].tok, n))
+			continue;
+		ps->p += n;
+		if ((b = ex_sum(ps)) < 0)
+			return -1;
+		return ex_node(ps, rel[i].op, a, b);
+	}
+	return a;
+}
+
+static int ex_and(struct ex_parser *ps)
+{
+	int a, b;
+
+	if ((a = ex_cmp(ps)) < 0)
+		return -1;
+	for (;;) {
+		ex_skip(ps);
+		if (strncmp(ps->p, "&&", 2))
+			return a;
+		ps->p += 2;
+		if ((b = ex_cmp(ps)) < 0 || (a = ex_node(ps, EX_AND, a, b)) < 0)
+			return -1;
+	}
+}
+
+static int ex_or(struct ex_parser *ps)
+{
+	int a, b;
+
+	if ((a = ex_and(ps)) < 0)
+		return -1;
+	for (;;) {
+		ex_skip(ps);
+		if (strncmp(ps->p, "||", 2))
+			return a;
+		ps->p += 2;
+		if ((b = ex_and(ps)) < 0 || (a = ex_node(ps, EX_OR, a, b)) < 0)
+			return -1;
+	}
+}
+
 int sweep_expr_parse(const char *text, struct sweep_expr **out, char *err, size_t errlen)
 {
 	struct ex_parser ps = { .text = text, .p = text, .err = err, .errlen = errlen };
@@ -252,11 +316,12 @@ int sweep_expr_parse(const char *text, struct sweep_expr **out, char *err, size_
 		seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	root = ex_sum(&ps);
+	root = ex_or(&ps);
 	if (root >= 0) {
 		ex_skip(&ps);
 		if (*ps.p)
-			root = ex_fail(&ps, "expected an operator (+ - * / %) or the end");
+			root = ex_fail(&ps, "expected an operator (+ - * / % < <= > >= == != && ||) "
+				       "or the end");
 	}
 	if (root < 0) {
 		sweep_expr_free(ps.e);
@@ -330,6 +395,14 @@ static int ex_eval(const struct sweep_expr *e, int i, sweep_resolve_fn fn, void 
 	case EX_MAX:
 		*v = a > b ? a : b;
 		return 0;
+	case EX_LT: *v = a < b; return 0;
+	case EX_LE: *v = a <= b; return 0;
+	case EX_GT: *v = a > b; return 0;
+	case EX_GE: *v = a >= b; return 0;
+	case EX_EQ: *v = a == b; return 0;
+	case EX_NE: *v = a != b; return 0;
+	case EX_AND: *v = a && b; return 0;
+	case EX_OR: *v = a || b; return 0;
 	default:
 		abort();
 	}
@@ -601,6 +674,15 @@ void sweep_free(struct sweep *sw)
 	for (i = 0; i < sw->naxes; i++)
 		axis_free(&sw->axes[i]);
 	sw->naxes = 0;
+	for (i = 0; i < sw->nconds; i++) {
+		free(sw->conds[i].text);
+		free(sw->conds[i].where);
+		sweep_expr_free(sw->conds[i].expr);
+	}
+	sw->nconds = 0;
+	free(sw->combos);
+	sw->combos = NULL;
+	sw->ncombos = 0;
 }
 
 int sweep_axis_find(const struct sweep *sw, const char *name)
@@ -704,6 +786,37 @@ int sweep_add_policies(struct sweep *sw, const char *list, char *err, size_t err
 	return add_axis(sw, buf, "--policy", true, err, errlen);
 }
 
+int sweep_add_cond(struct sweep *sw, const char *text, const char *where, char *err,
+		   size_t errlen)
+{
+	struct sweep_cond *c;
+	char msg[512];
+
+	if (!where)
+		where = "--if";
+	if (sw->nconds == SWEEP_MAX_CONDS) {
+		seterr(err, errlen, "%s %s: more than %d conditions", where, text, SWEEP_MAX_CONDS);
+		return -E2BIG;
+	}
+	c = &sw->conds[sw->nconds];
+	memset(c, 0, sizeof(*c));
+	if (sweep_expr_parse(text, &c->expr, msg, sizeof(msg))) {
+		seterr(err, errlen, "%s %s: %s", where, text, msg);
+		return -EINVAL;
+	}
+	c->text = strdup(text);
+	c->where = strdup(where);
+	if (!c->text || !c->where) {
+		free(c->text);
+		free(c->where);
+		sweep_expr_free(c->expr);
+		seterr(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	sw->nconds++;
+	return 0;
+}
+
 int sweep_add_file(struct sweep *sw, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
@@ -732,7 +845,13 @@ int sweep_add_file(struct sweep *sw, const char *path, char *err, size_t errlen)
 		if (!*t)
 			continue;
 		snprintf(where, sizeof(where), "%s:%zu", path, lineno);
-		if ((rc = sweep_add(sw, t, where, err, errlen)))
+		if (!strncmp(t, "if", 2) && isspace((unsigned char)t[2])) {
+			strcat(where, ": if");
+			rc = sweep_add_cond(sw, trim(t + 2), where, err, errlen);
+		} else {
+			rc = sweep_add(sw, t, where, err, errlen);
+		}
+		if (rc)
 			break;
 	}
 	if (!rc && ferror(f)) {
@@ -889,15 +1008,14 @@ static void point_name(const struct point_ctx *c, char *buf, size_t len)
 						c->sw->axes[j].name, c->val[j]->text);
 }
 
+/* The values of combination `index` (of the list axes' cross product). */
 static int point_values(const struct sweep *sw, size_t index, struct point_ctx *c,
-			unsigned *rep, char *err, size_t errlen)
+			char *err, size_t errlen)
 {
 	size_t k, i;
 
 	memset(c, 0, sizeof(*c));
 	c->sw = sw;
-	*rep = (unsigned)(index % sw->reps);
-	index /= sw->reps;
 	for (k = sw->naxes; k-- > 0;) {
 		const struct sweep_axis *ax = &sw->axes[k];
 
@@ -929,7 +1047,6 @@ int sweep_finish(struct sweep *sw, sweep_resolve_fn fn, void *ctx, char *err, si
 	struct topo t = { .sw = sw, .err = err, .errlen = errlen };
 	struct point_ctx pc;
 	size_t i, n = 1, combos;
-	unsigned rep;
 	int rc;
 
 	sw->resolve = fn;
@@ -986,6 +1103,18 @@ int sweep_finish(struct sweep *sw, sweep_resolve_fn fn, void *ctx, char *err, si
 			}
 		}
 	}
+	for (i = 0; i < sw->nconds; i++) {
+		struct sweep_cond *cd = &sw->conds[i];
+		struct finish_ctx c = { .sw = sw };
+
+		sweep_expr_names(cd->expr, check_known, &c);
+		if (c.bad) {
+			seterr(err, errlen, "%s %s: %s '%s'", cd->where, cd->text,
+			       c.why == -ENOENT ? "unknown parameter" : "takes names, not integers:",
+			       c.bad);
+			return -EINVAL;
+		}
+	}
 	for (i = 0; i < sw->naxes; i++)
 		if (sw->axes[i].expr && (rc = topo_visit(&t, i)))
 			return rc;
@@ -999,17 +1128,52 @@ int sweep_finish(struct sweep *sw, sweep_resolve_fn fn, void *ctx, char *err, si
 		n *= sw->axes[i].nvalues;
 	}
 	combos = n;
-	if (n > SWEEP_MAX_POINTS / sw->reps) {
-		seterr(err, errlen, "the sweep has %zu x %u = more than %d points", n, sw->reps,
-		       SWEEP_MAX_POINTS);
+	free(sw->combos);
+	sw->combos = NULL;
+	sw->ncombos = combos;
+	if (sw->nconds) {
+		sw->combos = malloc(combos * sizeof(*sw->combos));
+		if (!sw->combos) {
+			seterr(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		sw->ncombos = 0;
+	}
+	/* every derived value and condition of every combination, once, so no run fails
+	 * half-way and every shard agrees on the point list */
+	for (i = 0; (sw->nderived || sw->nconds) && i < combos; i++) {
+		bool keep = true;
+		size_t j;
+
+		if ((rc = point_values(sw, i, &pc, err, errlen)))
+			return rc;
+		for (j = 0; j < sw->nconds && keep; j++) {
+			uint64_t v;
+			char msg[256], at[512];
+
+			if (sweep_expr_eval(sw->conds[j].expr, point_resolve, &pc, &v, msg,
+					    sizeof(msg))) {
+				point_name(&pc, at, sizeof(at));
+				seterr(err, errlen, "%s %s: %s%s%s", sw->conds[j].where,
+				       sw->conds[j].text, msg, *at ? " at " : "", at);
+				return -EINVAL;
+			}
+			keep = v != 0;
+		}
+		if (sw->nconds && keep)
+			sw->combos[sw->ncombos++] = i;
+	}
+	if (!sw->ncombos) {
+		seterr(err, errlen, "no point satisfies the conditions (%s%s)", sw->conds[0].text,
+		       sw->nconds > 1 ? ", ..." : "");
+		return -EINVAL;
+	}
+	if (sw->ncombos > SWEEP_MAX_POINTS / sw->reps) {
+		seterr(err, errlen, "the sweep has %zu x %u = more than %d points", sw->ncombos,
+		       sw->reps, SWEEP_MAX_POINTS);
 		return -E2BIG;
 	}
-	sw->npoints = n * sw->reps;
-	/* every derived value of every combination, once, so no run fails half-way */
-	if (sw->nderived)
-		for (i = 0; i < combos; i++)
-			if ((rc = point_values(sw, i * sw->reps, &pc, &rep, err, errlen)))
-				return rc;
+	sw->npoints = sw->ncombos * sw->reps;
 	return 0;
 }
 
@@ -1024,7 +1188,10 @@ int sweep_point(const struct sweep *sw, size_t index, struct sweep_point *pt,
 		seterr(err, errlen, "point %zu: the sweep has %zu points", index, sw->npoints);
 		return -EINVAL;
 	}
-	if ((rc = point_values(sw, index, &c, &pt->rep, err, errlen)))
+	pt->rep = (unsigned)(index % sw->reps);
+	rc = point_values(sw, sw->combos ? sw->combos[index / sw->reps] : index / sw->reps, &c,
+			  err, errlen);
+	if (rc)
 		return rc;
 	pt->index = index;
 	pt->seed = sweep_rep_seed(sw->base_seed, pt->rep);
@@ -1124,6 +1291,19 @@ void sweep_write_axes_json(const struct sweep *sw, FILE *out)
 			}
 			fputc(']', out);
 		}
+		fputc('}', out);
+	}
+	for (i = 0; i < sw->nconds; i++) {
+		char buf[1024];
+		const char *p;
+		size_t o = 0;
+
+		for (p = sw->conds[i].text; *p && o + 1 < sizeof(buf); p++)
+			if (!isspace((unsigned char)*p))
+				buf[o++] = *p;
+		buf[o] = 0;
+		fprintf(out, "%s{\"if\":", sw->naxes || i ? "," : "");
+		json_str(out, buf);
 		fputc('}', out);
 	}
 	fputc(']', out);

@@ -13,10 +13,13 @@
  *                             (+ - * / % and parentheses, min(a,b), max(a,b)), evaluated
  *                             per point, so a (heavy, light) pair moves as one
  *   policy=list,hash,tree     the model's policy is an axis like any other
+ *   if light < heavy          a condition (--if on the command line): points where it is
+ *                             false are left out; < <= > >= == != && || give 1 or 0
  *
  * The points are the cross product of the list axes (first axis slowest), each with every
- * derived parameter evaluated, times --reps repetitions (innermost).  Point i is computed from
- * i alone (mixed-radix digits), so shards and workers need no shared list.
+ * derived parameter evaluated, less the combinations a condition rejects, times --reps
+ * repetitions (innermost).  Without conditions point i is computed from i alone (mixed-radix
+ * digits); with them, from a table of the accepted combinations built by sweep_finish().
  *
  * A derived parameter may refer to swept parameters, to other derived ones (no cycles) and,
  * through the resolver given to sweep_finish(), to fixed parameters (--set or defaults).  A
@@ -38,6 +41,7 @@
 #define SWEEP_MAX_VALUES 1000000
 #define SWEEP_MAX_POINTS 10000000
 #define SWEEP_MAX_REPS 100000
+#define SWEEP_MAX_CONDS 16
 
 struct sweep_expr;
 
@@ -56,6 +60,12 @@ struct sweep_axis {
 	struct sweep_expr *expr;      /* derived axis (values == NULL) */
 };
 
+struct sweep_cond {
+	char *text;                   /* as written */
+	char *where;                  /* "FILE:LINE" or "--if" */
+	struct sweep_expr *expr;
+};
+
 /* Value of a parameter that is not swept: 0, or -ENOENT if there is no such parameter and
  * -EINVAL if it has no integer value (a choice). */
 typedef int (*sweep_resolve_fn)(void *ctx, const char *name, uint64_t *value);
@@ -63,9 +73,13 @@ typedef int (*sweep_resolve_fn)(void *ctx, const char *name, uint64_t *value);
 struct sweep {
 	struct sweep_axis axes[SWEEP_MAX_AXES];
 	size_t naxes;
+	struct sweep_cond conds[SWEEP_MAX_CONDS];
+	size_t nconds;
 	unsigned reps;                /* >= 1 */
 	uint64_t base_seed;
 	/* set by sweep_finish() */
+	size_t *combos;               /* with conditions: the accepted combinations, in order */
+	size_t ncombos;
 	size_t order[SWEEP_MAX_AXES]; /* derived axes in evaluation order */
 	size_t nderived;
 	size_t npoints;               /* product of list sizes x reps */
@@ -90,7 +104,10 @@ void sweep_free(struct sweep *sw);
  * errors are one line, "FILE:LINE: NAME=SPEC: what is wrong" (err gets it).  0 or -EINVAL.
  */
 int sweep_add(struct sweep *sw, const char *arg, const char *where, char *err, size_t errlen);
-/* Adds the axes of a sweep file: one NAME=SPEC per line, '#' starts a comment. */
+/* Adds a condition (`light < heavy`); where as for sweep_add ("--if" if NULL). */
+int sweep_add_cond(struct sweep *sw, const char *text, const char *where, char *err,
+		   size_t errlen);
+/* Adds the axes of a sweep file: one NAME=SPEC or "if COND" per line, '#' starts a comment. */
 int sweep_add_file(struct sweep *sw, const char *path, char *err, size_t errlen);
 /* Adds "policy=LIST" (from --policy LIST) as the first axis. */
 int sweep_add_policies(struct sweep *sw, const char *list, char *err, size_t errlen);
@@ -123,7 +140,7 @@ static inline bool sweep_in_shard(size_t index, unsigned i, unsigned n)
 	return n <= 1 || index % n == i - 1;
 }
 
-/* The axes as JSON: [{"name":..,"values":[..]} | {"name":..,"expr":".."}, ...]. */
+/* The axes as JSON: [{"name":..,"values":[..]} | {"name":..,"expr":".."} | {"if":".."}, ...]. */
 void sweep_write_axes_json(const struct sweep *sw, FILE *out);
 
 /* Expression parser and evaluator (exposed for tests). */

@@ -59,6 +59,12 @@ if [ "$(tail -1 "$TMP/out" | awk '{print $2}')" = "$(tail -1 "$TMP/file.out" | a
 then ok sweep_file_gives_the_same_sweep_id
 else bad sweep_file_gives_the_same_sweep_id "$(tail -1 "$TMP/file.out")"; fi
 
+# a condition leaves out points: heavy 64, 256, 1024 x light 16, 64, 256 with light < heavy
+expect_status 0 condition_dry_run_exits_0 "$MEMSIM" sweep --scenario one-frame --policy hash heavy=64..1024*4 light=16..256*4 --if 'light < heavy' --dry-run
+expect_grep condition_keeps_only_true_points '6 points, 0 already stored' "$TMP/out"
+if grep -q 'heavy=64 light=64' "$TMP/out"; then bad condition_drops_light_equal_heavy "$(grep 'heavy=64 light=64' "$TMP/out")"
+else ok condition_drops_light_equal_heavy; fi
+
 # bad specs: exit 2, one line naming the problem
 expect_status 2 unknown_parameter_is_usage_error "$MEMSIM" sweep $SMALL hevy=64 --dry-run
 expect_grep unknown_parameter_is_named "hevy=64: unknown parameter 'hevy'" "$TMP/err"

@@ -503,6 +503,92 @@ TEST(errors_from_a_file_carry_its_line_after_finish)
 	sweep_free(&sw);
 }
 
+TEST(condition_leaves_out_points_where_it_is_false)
+{
+	struct sweep sw;
+	const char *const a[] = { "heavy=64,128,256", "light=16..256*2", NULL };
+
+	sweep_init(&sw);
+	sw.reps = 2;
+	CHECK(sweep_add(&sw, a[0], NULL, err, sizeof(err)) == 0);
+	CHECK(sweep_add(&sw, a[1], NULL, err, sizeof(err)) == 0);
+	CHECK(sweep_add_cond(&sw, "light < heavy && light*16 >= heavy", NULL, err,
+			     sizeof(err)) == 0);
+	CHECK(sweep_finish(&sw, fixed_resolve, NULL, err, sizeof(err)) == 0);
+	/* kept: 64:{16,32} 128:{16,32,64} 256:{16,32,64,128} = 9 combinations, x 2 reps */
+	CHECK_EQ_U64(sw.npoints, 18);
+	CHECK(!strcmp(point_str(&sw, 0), "- heavy=64 light=16 r0"));
+	CHECK(!strcmp(point_str(&sw, 3), "- heavy=64 light=32 r1"));
+	CHECK(!strcmp(point_str(&sw, 4), "- heavy=128 light=16 r0"));
+	CHECK(!strcmp(point_str(&sw, 17), "- heavy=256 light=128 r1"));
+	CHECK(!strcmp(point_str(&sw, 18), "error"));
+	sweep_free(&sw);
+}
+
+TEST(condition_errors_are_reported)
+{
+	struct sweep sw;
+
+	sweep_init(&sw);
+	CHECK(sweep_add_cond(&sw, "light <", NULL, err, sizeof(err)) == -EINVAL);
+	CHECK(!strncmp(err, "--if light <: ", 14));
+	CHECK(sweep_add(&sw, "heavy=64", NULL, err, sizeof(err)) == 0);
+	CHECK(sweep_add_cond(&sw, "heavy > 1000", NULL, err, sizeof(err)) == 0);
+	CHECK(sweep_finish(&sw, fixed_resolve, NULL, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "no point satisfies the conditions (heavy > 1000)"));
+	sweep_free(&sw);
+	sweep_init(&sw);
+	CHECK(sweep_add_cond(&sw, "hevy > 1", NULL, err, sizeof(err)) == 0);
+	CHECK(sweep_finish(&sw, fixed_resolve, NULL, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "--if hevy > 1: unknown parameter 'hevy'"));
+	sweep_free(&sw);
+}
+
+TEST(comparisons_and_logic_give_one_or_zero)
+{
+	int rc;
+
+	CHECK_EQ_U64(eval("h < 11", &rc), 1);
+	CHECK_EQ_U64(eval("h <= 9", &rc), 0);
+	CHECK_EQ_U64(eval("h == 10 && h != 3", &rc), 1);
+	CHECK_EQ_U64(eval("h > 10 || h >= 10", &rc), 1);
+	CHECK_EQ_U64(eval("(h > 3) * 7 + 1", &rc), 8);
+	CHECK(rc == 0);
+}
+
+TEST(sweep_file_takes_conditions)
+{
+	char path[] = "/tmp/test_sweep_XXXXXX";
+	int fd = mkstemp(path);
+	struct sweep sw;
+	FILE *f;
+	char buf[512];
+	FILE *j;
+
+	CHECK(fd >= 0);
+	f = fdopen(fd, "w");
+	fprintf(f, "heavy=64,128\nlight=32,64\nif light < heavy   # hysteresis below the threshold\n");
+	fclose(f);
+	sweep_init(&sw);
+	CHECK(sweep_add_file(&sw, path, err, sizeof(err)) == 0);
+	CHECK(sweep_finish(&sw, fixed_resolve, NULL, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(sw.npoints, 3);
+	j = fmemopen(buf, sizeof(buf), "w");
+	sweep_write_axes_json(&sw, j);
+	fclose(j);
+	CHECK(strstr(buf, ",{\"if\":\"light<heavy\"}]"));
+	sweep_free(&sw);
+	f = fopen(path, "w");
+	fprintf(f, "heavy=64\nif heavy >\n");
+	fclose(f);
+	sweep_init(&sw);
+	CHECK(sweep_add_file(&sw, path, err, sizeof(err)) == -EINVAL);
+	snprintf(buf, sizeof(buf), "%s:2: if heavy >: ", path);
+	CHECK(!strncmp(err, buf, strlen(buf)));
+	sweep_free(&sw);
+	unlink(path);
+}
+
 int main(void)
 {
 	return test_main();

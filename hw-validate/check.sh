@@ -1,0 +1,132 @@
+#!/bin/bash
+# hw-validate/check.sh BUILD_DIR — `make -C hw-validate check`: builds the module, the
+# harness and the guest image, tests the runner's error paths, boots the guest twice with
+# -icount running qemu/plans/check.sh, checks what came back, and checks that both runs
+# are byte-identical.  Prints "ok NAME" / "FAIL NAME: why" and ends with "N passed, N failed".
+set -u
+cd "$(dirname "$0")"
+B=${1:-build}
+mkdir -p "$B"
+B=$(cd "$B" && pwd)
+T=$B/check
+rm -rf "$T"
+mkdir -p "$T"
+PASS=0 FAIL=0
+ok() { echo "ok $1"; PASS=$((PASS + 1)); }
+bad() { echo "FAIL $1: $2"; FAIL=$((FAIL + 1)); }
+finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" = 0 ]; exit $?; }
+# expect STATUS NAME CMD... : stdout+stderr to $T/NAME.log
+expect() {
+	local want=$1 name=$2; shift 2
+	"$@" >"$T/$name.log" 2>&1
+	local rc=$?
+	if [ "$rc" = "$want" ]; then ok "$name"; return 0; fi
+	bad "$name" "exit $rc, wanted $want: $(tail -3 "$T/$name.log" | tr '\n' ' ' | cut -c1-300)"
+	return 1
+}
+# grep_ok NAME PATTERN FILE...
+grep_ok() {
+	local name=$1 pat=$2; shift 2
+	if grep -qE -- "$pat" "$@" 2>/dev/null; then ok "$name"; else bad "$name" "no /$pat/ in $*"; fi
+}
+
+KVER=$(make -s --no-print-directory -f Makefile B="$B" print-kver 2>/dev/null)
+KIMAGE=/boot/vmlinuz-$KVER
+
+# ---- builds ----------------------------------------------------------------------------
+if make --no-print-directory B="$B" kmod >"$T/kmod.log" 2>&1; then
+	if grep -q 'warning:' "$T/kmod.log"; then
+		bad kmod_builds_without_warnings "$(grep -m3 'warning:' "$T/kmod.log")"
+	else ok kmod_builds_without_warnings; fi
+else
+	bad kmod_builds_without_warnings "make kmod failed: $(grep -m5 -E 'error|hw-validate:' "$T/kmod.log")"
+	finish
+fi
+expect 0 objlist_matches_top_makefile make --no-print-directory B="$B" objlist-check
+expect 2 kmod_without_headers_names_the_problem make --no-print-directory B="$B" KDIR=/nonexistent kmod &&
+	grep_ok kmod_without_headers_message 'KDIR=/nonexistent: no kernel build tree' "$T/kmod_without_headers_names_the_problem.log"
+if ! make --no-print-directory B="$B" harness >"$T/harness.log" 2>&1; then
+	bad harness_builds "$(tail -5 "$T/harness.log")"
+	finish
+fi
+HW=$B/harness/memsim-hw
+if file "$HW" | grep -q 'statically linked'; then ok harness_is_static; else bad harness_is_static "$(file "$HW")"; fi
+
+# ---- harness on the host, no module needed ------------------------------------------------
+expect 2 harness_bad_usage_exits_2 "$HW"
+expect 2 harness_unknown_event_exits_2 "$HW" -e nosuchevent,cycles --dev /nonexistent selftest none null &&
+	grep_ok harness_unknown_event_is_named '--events nosuchevent: libpfm4 does not know' "$T/harness_unknown_event_exits_2.log"
+expect 2 harness_bad_number_exits_2 "$HW" -n 12x selftest none null
+expect 1 harness_missing_device_exits_1 "$HW" --dev /nonexistent/memsim selftest none null &&
+	grep_ok harness_missing_device_gives_hint 'is memsim.ko loaded' "$T/harness_missing_device_exits_1.log"
+
+# ---- the guest image and the runner's error paths ----------------------------------------
+if ! make --no-print-directory B="$B" initramfs >"$T/initramfs.log" 2>&1; then
+	bad initramfs_builds "$(tail -5 "$T/initramfs.log")"
+	finish
+fi
+ok initramfs_builds
+if [ ! -r "$KIMAGE" ]; then
+	bad guest_kernel_readable "$KIMAGE is missing or unreadable (run as root; apt-get install linux-image-amd64)"
+	finish
+fi
+RUN="qemu/run.sh --kernel $KIMAGE --cache $B"
+expect 3 run_missing_kernel_is_reported qemu/run.sh --kernel /nonexistent/vmlinuz "$B/initramfs.cpio" qemu/plans/check.sh "$T/nokernel" &&
+	grep_ok run_missing_kernel_message 'no such kernel image' "$T/run_missing_kernel_is_reported.log"
+expect 3 run_boot_failure_is_reported qemu/run.sh --kernel /bin/busybox --boot bzimage --timeout 30 "$B/initramfs.cpio" qemu/plans/check.sh "$T/noboot" &&
+	grep_ok run_boot_failure_message 'boot failure' "$T/run_boot_failure_is_reported.log"
+expect 4 run_timeout_kills_qemu $RUN --timeout 2 "$B/initramfs.cpio" qemu/plans/check.sh "$T/timeout" &&
+	grep_ok run_timeout_message 'timeout: the guest ran longer than 2s' "$T/run_timeout_kills_qemu.log"
+# an image whose memsim.ko is not a module
+: > "$T/bogus.ko"
+qemu/mkinitramfs.sh "$T/bogus.cpio" "$T/bogus.ko" "$HW" >/dev/null 2>&1
+expect 5 run_module_load_failure_is_reported $RUN --timeout 150 "$T/bogus.cpio" qemu/plans/check.sh "$T/badmod" &&
+	grep_ok run_module_load_failure_message 'module load failure' "$T/run_module_load_failure_is_reported.log"
+
+# ---- two deterministic runs -----------------------------------------------------------------
+for run in a b; do
+	t0=$(date +%s)
+	expect 0 guest_run_${run}_passes $RUN --timeout 240 "$B/initramfs.cpio" qemu/plans/check.sh "$T/$run"
+	echo "   run $run: $(cat "$T/$run/run.info" 2>/dev/null), $(( $(date +%s) - t0 )) s"
+done
+A=$T/a
+grep_ok garbage_requests_all_handled '^garbage: [0-9]+ passed, 0 failed$' "$A/garbage.txt"
+grep_ok info_lists_rmap_ops '^op rmap destroy policies=list,hash,tree' "$A/info.txt"
+grep_ok info_lists_sharing_ops '^op sharing destroy ' "$A/info.txt"
+grep_ok list_destroy_walks_n_squared_over_two 'wu\.list_hop=500500 ' "$A/rmap-list-destroy.txt"
+grep_ok sharing_list_destroy_walks_n_squared_over_two 'wu\.list_hop=500500 ' "$A/sharing-list-monolithic-destroy.txt"
+grep_ok selftest_walk_counts_every_node 'wu\.list_hop=1000 ' "$A/selftest-list-walk.txt"
+grep_ok task_clock_counts 'event name=task-clock .*status=ok' "$A/rmap-list-destroy.txt"
+# every request accepted, nothing leaked, no model assertion fired
+reqs=$(cat "$A"/*.txt | grep -c '^request ')
+goodreqs=$(cat "$A"/*.txt | grep '^request ' | grep -c ' status=0 .* leaked_bytes=0 asserts=0 ')
+if [ "$reqs" -ge 11 ] && [ "$reqs" = "$goodreqs" ]; then ok requests_succeed_without_leaks_or_asserts
+else bad requests_succeed_without_leaks_or_asserts "$goodreqs of $reqs requests clean"; fi
+# basis=counters exactly when a hardware event counted
+inconsistent=0
+for f in "$A"/*.txt; do
+	grep -q '^request ' "$f" || continue
+	hw_ok=$(grep '^event ' "$f" | grep -v ' type=1 ' | grep -c 'status=ok')
+	if [ "$hw_ok" -gt 0 ]; then want=counters; else want=clock-based; fi
+	grep -q "^request .* basis=$want " "$f" || inconsistent=$((inconsistent + 1))
+done
+[ "$inconsistent" = 0 ] && ok basis_says_clock_based_without_hw_counters ||
+	bad basis_says_clock_based_without_hw_counters "$inconsistent files disagree"
+# under -icount the TSC is the instruction clock: 1 tick per ns
+skew=$(cat "$A"/*.txt | sed -n 's/^batch .* ns=\([0-9]*\) cycles=\([0-9]*\) .*/\1 \2/p' |
+	awk '{ d = $1 - $2; if (d < 0 || d > 1000) bad++ } END { print NR " " bad + 0 }')
+if [ "${skew% *}" -gt 0 ] && [ "${skew#* }" = 0 ]; then ok icount_tsc_ticks_once_per_ns
+else bad icount_tsc_ticks_once_per_ns "batches, off: $skew"; fi
+n_unload=$(grep -c 'memsim: unloaded, 0 model bytes outstanding' "$A/dmesg.txt")
+[ "$n_unload" = 2 ] && ok module_unloads_clean_twice || bad module_unloads_clean_twice "$n_unload clean unloads in dmesg"
+
+# byte-identical results (the console log has QEMU's own escape codes: left out)
+differ=""
+nfiles=0
+for f in "$A"/*.txt; do
+	nfiles=$((nfiles + 1))
+	cmp -s "$f" "$T/b/$(basename "$f")" || differ="$differ $(basename "$f")"
+done
+if [ "$nfiles" -ge 12 ] && [ -z "$differ" ]; then ok two_icount_runs_are_byte_identical
+else bad two_icount_runs_are_byte_identical "$nfiles files, differing:${differ:- none}"; fi
+finish

@@ -44,6 +44,16 @@ struct relinquish_policy {
 	/* Called after each p2m entry examined; true if the loop must check for preemption. */
 	bool (*should_check)(const struct relinquish_params *p, struct relinquish_cursor *c,
 			     bool entry_was_shared);
+	/*
+	 * Optional (NULL: the loop calls should_check once per entry).  Closed form of calling
+	 * should_check(p, c, false) for up to n >= 1 consecutive entries that are not shared
+	 * (a hole of absent p2m leaves): applies the effect of those calls on *c up to and
+	 * including the first that returns true, and returns how many calls that is (1..n);
+	 * *check tells whether the last of them returned true.  Must match the per-entry calls
+	 * exactly (tests/unit/test_relinquish.c compares them).
+	 */
+	uint64_t (*skip)(const struct relinquish_params *p, struct relinquish_cursor *c,
+			 uint64_t n, bool *check);
 };
 
 extern const struct relinquish_policy *const relinquish_policies[];  /* NULL-terminated */

@@ -20,6 +20,7 @@
 #include "model.h"
 #include "rmap.h"
 #include "relinquish.h"
+#include "p2m.h"
 
 struct sharing_model;   /* opaque; allocated by sharing_model_create */
 
@@ -32,6 +33,8 @@ struct sharing_stats {
 	uint64_t shared_entries;  /* SHARED p2m entries over all domains */
 	uint64_t enomem;          /* operations refused for lack of memory */
 	uint64_t preemptions;     /* relinquish slices that ended in -EAGAIN */
+	uint64_t table_resize_failed;  /* frame/domain table resizes refused for lack of memory
+				       * (the table stayed at its size: denser, still correct) */
 };
 
 /* Host callback: is other work waiting for this pCPU?  (hypercall_preempt_check) */
@@ -47,15 +50,23 @@ void sharing_model_destroy(struct sharing_model *sm);
 struct rmap_model *sharing_rmap(struct sharing_model *sm);
 const struct sharing_stats *sharing_stats(const struct sharing_model *sm);
 
-/* 0, -EEXIST, -ENOMEM */
+/*
+ * Errors common to the operations below: -ENOENT no such domain; -EBUSY the domain is dying
+ * (its relinquish has started: it takes no new memory and no copy-on-write); -ERANGE gfn
+ * >= P2M_GFN_LIMIT (2^54) or frame >= P2M_FRAME_LIMIT (2^62), see models/p2m.h.
+ */
+/* 0, -EEXIST (also while a domain of that id is still dying), -ENOMEM */
 int sharing_domain_create(struct sharing_model *sm, uint32_t domain);
-/* Gives gfn a private page (idempotent). 0, -ENOENT (no domain), -ENOMEM */
+/* Gives gfn a private page (idempotent; a SHARED gfn stays shared: allocation is not a
+ * write). 0, -ENOENT (no domain), -EBUSY, -ERANGE, -ENOMEM */
 int sharing_page_alloc(struct sharing_model *sm, uint32_t domain, uint64_t gfn);
 /* gfn of domain becomes backed by shared frame `frame` (created on first use); a gfn that
- * was shared elsewhere is unshared first.  0, -ENOENT, -ENOMEM */
+ * was shared elsewhere is unshared first.  0, -ENOENT, -EBUSY, -ERANGE, -ENOMEM (nothing
+ * changed) */
 int sharing_share(struct sharing_model *sm, uint32_t domain, uint64_t gfn, uint64_t frame);
 /* Copy-on-write break.  1 if the gfn was shared and is now private, 0 if it was not shared,
- * -ENOENT (no domain), -ENOMEM (no private page could be had: the entry stays shared). */
+ * -ENOENT (no domain), -EBUSY (dying), -ENOMEM (no private page could be had: the entry
+ * stays shared; guest pages are not modelled as allocations, so the model never fails so). */
 int sharing_unshare(struct sharing_model *sm, uint32_t domain, uint64_t gfn);
 /*
  * Destroy, one slice: releases the domain's p2m entries from where the last slice stopped,
@@ -65,8 +76,17 @@ int sharing_unshare(struct sharing_model *sm, uint32_t domain, uint64_t gfn);
  */
 int sharing_relinquish_step(struct sharing_model *sm, uint32_t domain,
 			    sharing_preempt_fn preempt, void *arg);
+/* What backs gfn of domain: P2M_INVALID, P2M_PRIVATE or P2M_SHARED (models/p2m.h), with
+ * *frame set for SHARED (frame may be NULL); -ENOENT for an unknown domain.  Counts no work. */
+int sharing_lookup(const struct sharing_model *sm, uint32_t domain, uint64_t gfn,
+		   uint64_t *frame);
+/* Tuples frame `frame` backs (its rmap count); 0 if it is not a live shared frame. */
+uint64_t sharing_frame_degree(const struct sharing_model *sm, uint64_t frame);
 /* SHARED entries the domain still has; 0 for an unknown domain. */
 uint64_t sharing_domain_shared(const struct sharing_model *sm, uint32_t domain);
+/* Bytes the machine holds outside the rmaps (model, domain table and domains, p2m trees,
+ * frame table); the rmaps' own bytes are sharing_rmap(sm)->live_bytes. */
+uint64_t sharing_model_bytes(const struct sharing_model *sm);
 /* Largest rmap count of any live frame (for reports). */
 uint64_t sharing_max_degree(const struct sharing_model *sm);
 /* All invariants above, over the whole model; 0 or -EINVAL. O(state): tests only. */

@@ -43,12 +43,9 @@ static void free_subtree(struct p2m *p, void *n, unsigned level, struct work *w)
 		struct p2m_node *node = n;
 		unsigned i;
 
-		for (i = 0; i < P2M_ENTRIES && node->used; i++)
-			if (node->slot[i]) {
+		for (i = 0; i < P2M_ENTRIES; i++)
+			if (node->slot[i])
 				free_subtree(p, node->slot[i], level - 1, w);
-				node->slot[i] = NULL;
-				node->used--;
-			}
 		env_free(n, sizeof(struct p2m_node));
 		p->nodes--;
 	}
@@ -102,7 +99,6 @@ int p2m_reserve(struct p2m *p, uint64_t gfn, struct work *w)
 {
 	unsigned old_height = p->height, need, level, missing, grown = 0, i;
 	void *fresh[P2M_MAX_HEIGHT];
-	struct p2m_node *parent = NULL;
 	void **link;
 	void *n;
 
@@ -122,7 +118,6 @@ int p2m_reserve(struct p2m *p, uint64_t gfn, struct work *w)
 				return -ENOMEM;
 			}
 			top->slot[0] = p->root;
-			top->used = 1;
 			p->root = top;
 			p->height++;
 			p->nodes++;
@@ -157,8 +152,6 @@ int p2m_reserve(struct p2m *p, uint64_t gfn, struct work *w)
 	for (level = p->height;; level--) {
 		if (!*link) {
 			*link = fresh[i++];
-			if (parent)
-				parent->used++;
 			if (level == 1)
 				p->leaves++;
 			else
@@ -166,22 +159,19 @@ int p2m_reserve(struct p2m *p, uint64_t gfn, struct work *w)
 		}
 		if (level == 1)
 			break;
-		parent = *link;
-		link = &parent->slot[slot_index(gfn, level)];
+		link = &((struct p2m_node *)*link)->slot[slot_index(gfn, level)];
 	}
 	ENV_ASSERT(i == missing);
 	return 0;
 }
 
-static void count_entry(struct p2m *p, struct p2m_leaf *l, p2m_entry_t e, int delta)
+static void count_entry(struct p2m *p, p2m_entry_t e, int delta)
 {
 	switch (p2m_type_of(e)) {
 	case P2M_SHARED:
-		l->nshared = (uint16_t)(l->nshared + delta);
 		p->nshared += (uint64_t)(int64_t)delta;
 		break;
 	case P2M_PRIVATE:
-		l->nprivate = (uint16_t)(l->nprivate + delta);
 		p->nprivate += (uint64_t)(int64_t)delta;
 		break;
 	default:
@@ -193,9 +183,9 @@ void p2m_leaf_store(struct p2m *p, struct p2m_leaf *l, unsigned idx, uint64_t gf
 		    p2m_entry_t e)
 {
 	ENV_ASSERT(idx < P2M_ENTRIES && p2m_type_of(e) != 3);
-	count_entry(p, l, l->e[idx], -1);
+	count_entry(p, l->e[idx], -1);
 	l->e[idx] = e;
-	count_entry(p, l, e, +1);
+	count_entry(p, e, +1);
 	if (p2m_type_of(e) != P2M_INVALID && (!p->mapped || gfn > p->max_mapped)) {
 		p->mapped = true;
 		p->max_mapped = gfn;
@@ -223,10 +213,10 @@ int p2m_set(struct p2m *p, uint64_t gfn, p2m_entry_t e, struct work *w)
 }
 
 /*
- * First present leaf at or after `from` under node n (at `level`, covering gfns from
- * `base`), whose entries match `mask` if mask != 0.  Sets *leaf and *lbase.
+ * First present leaf covering a gfn >= from under node n (at `level`, covering gfns from
+ * `base`).  Sets *leaf and *lbase.
  */
-static bool find_leaf(void *n, unsigned level, uint64_t base, uint64_t from, unsigned mask,
+static bool find_leaf(void *n, unsigned level, uint64_t base, uint64_t from,
 		      struct p2m_leaf **leaf, uint64_t *lbase)
 {
 	struct p2m_node *node;
@@ -234,12 +224,7 @@ static bool find_leaf(void *n, unsigned level, uint64_t base, uint64_t from, uns
 	unsigned i;
 
 	if (level == 1) {
-		struct p2m_leaf *l = n;
-
-		if (mask && !((mask & P2M_MASK_SHARED) && l->nshared) &&
-		    !((mask & P2M_MASK_PRIVATE) && l->nprivate))
-			return false;
-		*leaf = l;
+		*leaf = n;
 		*lbase = base;
 		return true;
 	}
@@ -250,8 +235,8 @@ static bool find_leaf(void *n, unsigned level, uint64_t base, uint64_t from, uns
 		uint64_t cbase = base + i * span;
 
 		if (node->slot[i] &&
-		    find_leaf(node->slot[i], level - 1, cbase, from > cbase ? from : cbase, mask,
-			      leaf, lbase))
+		    find_leaf(node->slot[i], level - 1, cbase, from > cbase ? from : cbase, leaf,
+			      lbase))
 			return true;
 	}
 	return false;
@@ -264,7 +249,7 @@ uint64_t p2m_next_leaf(const struct p2m *p, uint64_t from)
 
 	if (!p->root || from >= height_span(p->height))
 		return P2M_GFN_LIMIT;
-	if (find_leaf(p->root, p->height, 0, from, 0, &l, &base))
+	if (find_leaf(p->root, p->height, 0, from, &l, &base))
 		return base;
 	return P2M_GFN_LIMIT;
 }
@@ -276,7 +261,7 @@ bool p2m_next(const struct p2m *p, uint64_t from, unsigned mask, uint64_t *gfn,
 	uint64_t base, g;
 
 	while (p->root && from < height_span(p->height)) {
-		if (!find_leaf(p->root, p->height, 0, from, mask, &l, &base))
+		if (!find_leaf(p->root, p->height, 0, from, &l, &base))
 			return false;
 		for (g = from > base ? from : base; g < base + P2M_ENTRIES; g++) {
 			p2m_entry_t x = l->e[g - base];
@@ -309,7 +294,6 @@ static void check_subtree(const struct p2m *p, const void *n, unsigned level, ui
 
 	if (level == 1) {
 		const struct p2m_leaf *l = n;
-		unsigned ns = 0, np = 0;
 
 		a->leaves++;
 		for (i = 0; i < P2M_ENTRIES; i++) {
@@ -321,26 +305,17 @@ static void check_subtree(const struct p2m *p, const void *n, unsigned level, ui
 				a->bad = true;
 			if (t == P2M_PRIVATE && p2m_frame_of(l->e[i]) != 0)
 				a->bad = true;
-			ns += t == P2M_SHARED;
-			np += t == P2M_PRIVATE;
+			a->nshared += t == P2M_SHARED;
+			a->nprivate += t == P2M_PRIVATE;
 		}
-		if (ns != l->nshared || np != l->nprivate)
-			a->bad = true;
-		a->nshared += ns;
-		a->nprivate += np;
 	} else {
 		const struct p2m_node *node = n;
 		uint64_t span = 1ULL << level_shift(level);
-		unsigned used = 0;
 
 		a->nodes++;
 		for (i = 0; i < P2M_ENTRIES; i++)
-			if (node->slot[i]) {
-				used++;
+			if (node->slot[i])
 				check_subtree(p, node->slot[i], level - 1, base + i * span, a);
-			}
-		if (used != node->used)
-			a->bad = true;
 	}
 }
 

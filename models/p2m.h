@@ -3,8 +3,8 @@
  * models/p2m.h — one domain's physical-to-machine map: gfn -> entry.
  *
  * Shape: a radix tree of 512-slot nodes, 9 bits of gfn per level, like an x86 page table.
- * The bottom level is a leaf of 512 entries (one 4 KiB page of 8-byte entries, plus a small
- * header).  The height grows on demand: height h covers gfns [0, 2^(9h)), so 4 levels cover
+ * The bottom level is a leaf of 512 entries; every node and leaf is exactly one 4 KiB page
+ * (no header: kmalloc(4096) in the kernel module is one page, not an 8 KiB slab).  The height grows on demand: height h covers gfns [0, 2^(9h)), so 4 levels cover
  * 2^36 gfns (a 256 TiB guest), 5 levels 2^45; the limit is P2M_MAX_HEIGHT = 6 levels,
  * gfn < 2^54 (x86-64 itself stops at 52-bit physical addresses, gfn < 2^40).
  *
@@ -14,15 +14,14 @@
  * frames, so a PRIVATE entry carries frame 0.
  *
  * Invariants (p2m_check):
- *   - every interior node's `used` is the number of its non-NULL slots;
- *   - every leaf's `nshared`/`nprivate` count its entries of that type, and the p2m's totals
- *     are their sums; no entry has the unused type 3;
+ *   - `nodes`/`leaves` count what the tree holds; `nshared`/`nprivate` count its entries of
+ *     that type; no entry has the unused type 3, no PRIVATE entry a frame;
  *   - `max_mapped` is >= every gfn holding a non-INVALID entry (it never decreases: like
  *     Xen's max_mapped_pfn it is the highest gfn ever mapped, not the highest mapped now);
  *   - nodes are never freed before p2m_destroy (a real p2m keeps its tables until teardown),
  *     so a leaf pointer stays valid while entries change.
  *
- * Memory: a leaf is 4104 bytes for 512 entries (8.02 bytes per gfn when dense); interior
+ * Memory: a leaf is 4096 bytes for 512 entries (8 bytes per gfn when dense); interior
  * nodes add 1/512 of that per level.  Sparse maps pay up to one leaf per isolated gfn.
  *
  * Work units (into the struct work passed in, which may be NULL): WU_ALLOC per node
@@ -60,13 +59,10 @@ static inline enum p2m_type p2m_type_of(p2m_entry_t e) { return (enum p2m_type)(
 static inline uint64_t p2m_frame_of(p2m_entry_t e) { return e >> 2; }
 
 struct p2m_leaf {
-	uint16_t nshared;      /* SHARED entries in this leaf */
-	uint16_t nprivate;     /* PRIVATE entries in this leaf */
 	p2m_entry_t e[P2M_ENTRIES];
 };
 
 struct p2m_node {
-	uint32_t used;         /* non-NULL slots */
 	void *slot[P2M_ENTRIES];  /* struct p2m_node * above level 2, struct p2m_leaf * at 2 */
 };
 
@@ -113,8 +109,8 @@ uint64_t p2m_next_leaf(const struct p2m *p, uint64_t from);
 
 /*
  * Ordered iteration from a cursor: the first gfn >= from whose entry's type is in `mask`
- * (P2M_MASK_*).  Absent subtrees and leaves with no entry of a wanted type are skipped
- * without looking at their slots.  true and *gfn, *e set; false if there is none.
+ * (P2M_MASK_*).  Absent subtrees are skipped without looking at their slots.  true and
+ * *gfn, *e set; false if there is none.
  */
 bool p2m_next(const struct p2m *p, uint64_t from, unsigned mask, uint64_t *gfn,
 	      p2m_entry_t *e);

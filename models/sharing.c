@@ -28,8 +28,8 @@
  *            not what the seed changed, so the policy does not govern it.
  *   freed    p2m_teardown: the p2m's nodes are freed (WU_FREE each), the domain goes.
  *
- * Memory per tuple (a SHARED gfn) outside the rmap: its p2m entry, 8 bytes (8.02 with leaf
- * headers when gfns are dense).  Per frame: one table slot of 24 bytes at load 3/8..3/4,
+ * Memory per tuple (a SHARED gfn) outside the rmap: its p2m entry, 8 bytes when gfns are
+ * dense (plus 1/512 of that for interior nodes).  Per frame: one table slot of 24 bytes at load 3/8..3/4,
  * 32-64 bytes.  The population scenario (400k frames, ~40M tuples) thus needs ~320 MB of p2m
  * plus ~20 MB of frame table, plus the rmap's own bytes per tuple (32 for list entries).
  *

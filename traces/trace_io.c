@@ -616,13 +616,13 @@ static __attribute__((noinline, cold)) int rec_diagnose(struct reader *r, const 
 	if (fl & RF_DOMAIN) {
 		VARINT("domain");
 		if (v >= TRACE_MAX_DOMAINS)
-			return rd_fail(r, OFF(f), "domain %" PRIu64 " out of range (limit %u)", v,
+			return rd_fail(r, OFF(f), "domain %" PRIu64 " out of range (must be < %u)", v,
 				       TRACE_MAX_DOMAINS);
 	}
 	if (fl & RF_VCPU) {
 		VARINT("vcpu");
 		if (v >= TRACE_MAX_VCPUS)
-			return rd_fail(r, OFF(f), "vcpu %" PRIu64 " out of range (limit %u)", v,
+			return rd_fail(r, OFF(f), "vcpu %" PRIu64 " out of range (must be < %u)", v,
 				       TRACE_MAX_VCPUS);
 	}
 	if (((fl & RF_FRAME_MASK) >> RF_FRAME_SHIFT) == FRAME_DELTA)

@@ -23,4 +23,10 @@ int cmd_trace(int argc, char **argv);
 /* memsim sweep ... (sim/cmd_sweep.c) */
 int cmd_sweep(int argc, char **argv);
 
+/* memsim plot KIND ... (sim/cmd_plot.c) */
+int cmd_plot(int argc, char **argv);
+
+/* memsim report ... (sim/cmd_report.c) */
+int cmd_report(int argc, char **argv);
+
 #endif

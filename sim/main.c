@@ -14,6 +14,8 @@ static const struct {
 	{ "trace", cmd_trace, "trace files: info, validate, dump, gen, record" },
 	{ "db", cmd_db, "results database: ls, show, export, merge" },
 	{ "sweep", cmd_sweep, "run a grid of parameters, resumable, on worker processes" },
+	{ "plot", cmd_plot, "plots from the results database (gnuplot): line, heatmap, cdf, ..." },
+	{ "report", cmd_report, "one HTML page for a sweep: configuration, provenance, plots" },
 };
 
 static void usage(FILE *out)

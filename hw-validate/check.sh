@@ -5,6 +5,8 @@
 # are byte-identical.  Prints "ok NAME" / "FAIL NAME: why" and ends with "N passed, N failed".
 set -u
 cd "$(dirname "$0")"
+# run from the top-level make check: its job server and variables are not ours
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 B=${1:-build}
 mkdir -p "$B"
 B=$(cd "$B" && pwd)
@@ -35,8 +37,8 @@ KIMAGE=/boot/vmlinuz-$KVER
 
 # ---- builds ----------------------------------------------------------------------------
 if make --no-print-directory B="$B" kmod >"$T/kmod.log" 2>&1; then
-	if grep -q 'warning:' "$T/kmod.log"; then
-		bad kmod_builds_without_warnings "$(grep -m3 'warning:' "$T/kmod.log")"
+	if grep -qE '\.[ch]:[0-9]+(:[0-9]+)?: warning:' "$T/kmod.log"; then
+		bad kmod_builds_without_warnings "$(grep -m3 -E '\.[ch]:[0-9]+(:[0-9]+)?: warning:' "$T/kmod.log")"
 	else ok kmod_builds_without_warnings; fi
 else
 	bad kmod_builds_without_warnings "make kmod failed: $(grep -m5 -E 'error|hw-validate:' "$T/kmod.log")"

@@ -58,6 +58,26 @@ expect_grep gen_to_stdout_pipes_into_validate '^<stdin>: ok, 1006 records$' "$TM
 "$MEMSIM" trace info "$TMP/streamed.trace" >"$TMP/out" 2>&1
 expect_grep streamed_trace_info_says_count_unknown "header's count is 0: unknown" "$TMP/out"
 
+# ---- a killed writer leaves no file under the final name -------------------------------------
+k="$TMP/killed.trace"
+"$MEMSIM" trace gen smoke --set n=10G -o "$k" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do   # until the first chunks reach the part file
+	p=$(ls "$TMP"/killed.trace.part-* 2>/dev/null | head -1)
+	[ -n "$p" ] && [ "$(stat -c %s "$p")" -gt 200000 ] && break
+	sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+[ -e "$k" ] && bad killed_writer_leaves_no_final_file "$k exists" || ok killed_writer_leaves_no_final_file
+p=$(ls "$TMP"/killed.trace.part-* 2>/dev/null | head -1)
+if [ -n "$p" ]; then
+	expect_status 2 killed_writers_part_file_is_rejected "$MEMSIM" trace validate "$p"
+	expect_grep killed_writers_part_file_reads_as_truncated 'truncated|empty file' "$TMP/err"
+	rm -f "$p"
+else
+	bad killed_writers_part_file_is_rejected "no part file in $TMP"
+fi
+
 # ---- bad input: exit 2, "FILE: offset N: ..." --------------------------------------------
 expect_status 2 gen_unknown_scenario_is_rejected "$MEMSIM" trace gen nope -o "$TMP/x.trace"
 expect_grep gen_unknown_scenario_lists_known "unknown scenario 'nope' \(known: smoke" "$TMP/err"

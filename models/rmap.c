@@ -33,7 +33,9 @@ const struct model_param rmap_param_table[RMAP_NPARAMS] = {
 	{ "grow_load", 4, 1, 1024,
 	  "hash-grow: double the bucket array when count > grow_load * buckets (entries per bucket)" },
 	{ "grow_step", 4, 1, 1ULL << 20,
-	  "hash-grow: old buckets migrated per operation while resizing (buckets per operation)" },
+	  "hash-grow: non-empty old buckets migrated per operation while resizing (buckets per operation)" },
+	{ "list_fast", 0, 0, 1,
+	  "list: 1 = count list hops from an order index instead of walking (same counts; boolean)" },
 };
 
 static const size_t rmap_param_off[RMAP_NPARAMS] = {
@@ -43,6 +45,7 @@ static const size_t rmap_param_off[RMAP_NPARAMS] = {
 	offsetof(struct rmap_params, hash_fn),
 	offsetof(struct rmap_params, grow_load),
 	offsetof(struct rmap_params, grow_step),
+	offsetof(struct rmap_params, list_fast),
 };
 
 static bool name_eq(const char *a, const char *b)

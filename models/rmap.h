@@ -43,11 +43,13 @@ struct rmap_params {
 	uint64_t hash_fn;        /* enum rmap_hash_fn */
 	uint64_t grow_load;      /* hash-grow: grow when count > grow_load * buckets */
 	uint64_t grow_step;      /* hash-grow: buckets migrated per operation while growing */
+	uint64_t list_fast;      /* list: 1 = count hops from an order index instead of walking
+				  * (identical counts, for huge simulated lists; not for timing) */
 };
 
 /* Named parameters for the CLI, in struct rmap_params field order. */
 extern const struct model_param rmap_param_table[];
-#define RMAP_NPARAMS 6
+#define RMAP_NPARAMS 7
 
 struct rmap_stats {
 	uint64_t to_hash;        /* list -> hash conversions */
@@ -59,6 +61,8 @@ struct rmap_stats {
 	uint64_t resizes;        /* hash-grow: bucket-array resizes started (grow or shrink) */
 	uint64_t resize_failed;  /* hash-grow: resizes abandoned for lack of memory (kept the
 				  * current array) */
+	uint64_t index_failed;   /* list_fast: order index lost for lack of memory (that rmap
+				  * walks its list from then on: same counts, slower) */
 };
 
 struct rmap;   /* one per shared frame; layout private to the policy */

@@ -28,6 +28,29 @@ struct list_rmap {                 /* policy list */
 	struct env_list head;
 	uint64_t count;
 	uint32_t iterating;        /* iterations in flight (nothing to defer; for symmetry) */
+	/* Simulation machinery, not modelled memory (bytes() stops before it): */
+	struct list_index *index;  /* list_fast only; NULL: walk the list */
+};
+#define LIST_RMAP_BYTES offsetof(struct list_rmap, index)
+
+/*
+ * list_fast: an index that gives a tuple's position in the list without walking it.  The
+ * list keeps new entries at the head and never reorders, so a tuple's position is one plus
+ * the number of live tuples added after it: entries carry an add sequence number, a
+ * Fenwick tree over sequence numbers counts the live ones, and an AVL tree by key finds
+ * the entry.  Sequence numbers are compacted (renumbered in list order) when they run out.
+ */
+struct list_index {
+	struct avl_root by_key;    /* fast_entry.by_key, ordered by (domain, gfn) */
+	uint64_t *bit;             /* Fenwick tree over seq slots [0, cap): cap + 1 words */
+	uint64_t cap;
+	uint64_t next_seq;
+};
+
+struct fast_entry {                /* a list entry of a list_fast model */
+	struct rmap_entry e;       /* what is modelled: 32 bytes, as the seed's gfn_info */
+	struct avl_node by_key;
+	uint64_t seq;
 };
 
 struct hash_rmap {                 /* policy hash */

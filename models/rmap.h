@@ -55,7 +55,8 @@ struct rmap_stats {
 	uint64_t to_hash;        /* list -> hash conversions */
 	uint64_t to_list;        /* hash -> list conversions */
 	uint64_t conv_failed;    /* conversions abandoned for lack of memory (frame stayed a list) */
-	uint64_t conv_deferred;  /* conversions skipped: iterator in flight or frame being freed */
+	uint64_t conv_deferred;  /* conversions (and hash-grow resize starts) skipped: iterator
+				  * in flight or RMAP_NO_CONVERT; retried by a later operation */
 	uint64_t resize_steps;   /* hash-grow incremental migration steps */
 	uint64_t alloc_failed;   /* entry allocations that failed (-ENOMEM to the caller) */
 	uint64_t resizes;        /* hash-grow: bucket-array resizes started (grow or shrink) */

@@ -1581,13 +1581,31 @@ static int plot_pareto(sqlite3 *db, const struct plot_opts *o, const struct info
 	qsort(order, n, sizeof(*order), cmp_cfg);
 	fprintf(g.dat, "\n\n");
 	best = INFINITY;
-	for (i = 0; i < n; i++) {
-		if (order[i]->y >= best)
-			continue;
-		best = order[i]->y;
-		run_label(db, order[i]->run, in, false, lab, sizeof(lab));
-		fprintf(g.dat, "%.10g %.10g \"%s\"\n", order[i]->x / xdiv, order[i]->y / ydiv, lab);
-		nfront++;
+	{
+		/* label a front point only if it stands apart from the last labelled one (in
+		 * fractions of the axes, as drawn): a cluster gets one label, not a smudge */
+		bool lx = auto_log(o->logx, xmin, xmax, 1000), ly = auto_log(o->logy, ymin, ymax, 1000);
+		double sx = lx ? log(xmax / xmin) : xmax - xmin, sy = ly ? log(ymax / ymin) : ymax - ymin;
+		double px = NAN, py = NAN;
+
+		for (i = 0; i < n; i++) {
+			double fx, fy;
+
+			if (order[i]->y >= best)
+				continue;
+			best = order[i]->y;
+			fx = sx > 0 ? (lx ? log(order[i]->x / xmin) : order[i]->x - xmin) / sx : 0;
+			fy = sy > 0 ? (ly ? log(order[i]->y / ymin) : order[i]->y - ymin) / sy : 0;
+			lab[0] = 0;
+			if (isnan(px) || fabs(fx - px) > 0.12 || fabs(fy - py) > 0.06) {
+				run_label(db, order[i]->run, in, false, lab, sizeof(lab));
+				px = fx;
+				py = fy;
+			}
+			fprintf(g.dat, "%.10g %.10g \"%s\"\n", order[i]->x / xdiv, order[i]->y / ydiv,
+				lab);
+			nfront++;
+		}
 	}
 	fprintf(g.pre, "n = %zu\n", pol.n);
 	gp_array(g.pre, "names", &pol);

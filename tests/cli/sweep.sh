@@ -119,13 +119,22 @@ same two_jobs_give_identical_results "$TMP/ref.csv" "$TMP/j2.csv"
 expect_status 0 extended_sweep_exits_0 "$MEMSIM" sweep --db "$j2" $SMALL heavy=32..256*2 light=heavy/4 --jobs 2
 expect_grep extended_sweep_runs_only_new_points '24 points: 6 run, 18 already stored' "$TMP/err"
 
+# a point that fails at run time (heavy 16 with the default light 64 is refused by the model)
+# is reported by name; the other points are stored and the exit status is 1
+expect_status 1 failing_point_exits_1 "$MEMSIM" sweep --db "$TMP/fail.db" --scenario one-frame --set n=500 --policy hash heavy=16,128
+expect_grep failing_point_is_named 'point #0 \(policy=hash heavy=16 rep=0\), run [0-9a-f]{16}: .*light' "$TMP/err"
+expect_grep failing_point_is_counted '2 points: 1 run, 0 already stored, 1 failed' "$TMP/err"
+expect_status 0 jobs_0_means_one_per_cpu "$MEMSIM" sweep --db "$TMP/fail.db" --scenario one-frame --set n=500 --policy hash,tree heavy=128 --jobs 0
+
 # ---- kill and resume ------------------------------------------------------------------------
 # Test hook: the whole sweep (parent and workers) dies by SIGKILL right after a worker has
 # stored its 3rd run; the re-run must finish with every point exactly once.
 k="$TMP/kill.db"
-( MEMSIM_SWEEP_KILL_AFTER=3 exec "$MEMSIM" sweep --db "$k" $SMALL $AXES --jobs 2 --quiet \
-	>"$TMP/out" 2>"$TMP/err" ) 2>/dev/null
+exec 3>&2 2>/dev/null	# no "Killed" notice from the shell
+MEMSIM_SWEEP_KILL_AFTER=3 "$MEMSIM" sweep --db "$k" $SMALL $AXES --jobs 2 --quiet \
+	>"$TMP/out" 2>"$TMP/err"
 rc=$?
+exec 2>&3 3>&-
 n=$(nruns "$k")
 if [ "$rc" = 137 ] && [ "$n" -ge 3 ] && [ "$n" -lt 18 ]; then ok sigkill_mid_sweep_leaves_part
 else bad sigkill_mid_sweep_leaves_part "exit $rc, $n runs stored"; fi

@@ -1027,7 +1027,7 @@ static int xrec_cmp(const void *a, const void *b)
 }
 
 /* Guest counters from /proc/vmstat that the trace is checked against. */
-enum { VM_PGALLOC, VM_PGFREE, VM_PGFAULT, VM__N };
+enum { VM_PGALLOC, VM_PGFREE, VM_PGFAULT, VM_PTPAGES, VM__N };
 
 struct gconv {
 	unsigned idx;
@@ -1047,7 +1047,9 @@ struct gconv {
 	uint64_t lines, events, lost, unparsed, outside;
 	uint64_t n[TR__MAX_TYPE + 1];
 	uint64_t alloc_pages, free_pages, faults, faults_resolved, kernel_addr_faults;
-	uint64_t cr3_unknown, probes_seen;
+	uint64_t cr3_unknown, probes_seen, pmd_pages;
+	int64_t pt_acct;           /* sum of the NR_PAGETABLE deltas traced */
+	bool pt_acct_on;
 	unsigned max_cpu;
 };
 
@@ -1069,6 +1071,8 @@ static void parse_vmstat(char *kv, uint64_t *vm)
 			vm[VM_PGFREE] = v;
 		else if (!strncmp(tok, "pgfault=", 8))
 			vm[VM_PGFAULT] = v;
+		else if (!strncmp(tok, "nr_page_table_pages=", 20))
+			vm[VM_PTPAGES] = v;
 	}
 }
 
@@ -1102,6 +1106,8 @@ static int read_ctl(struct gconv *c)
 			snprintf(c->kernel, sizeof(c->kernel), "%.*s", TRACE_STR_MAX - 1, line + 7);
 		else if (!strncmp(line, "PAGING ", 7))
 			c->paging = (unsigned)atoi(line + 7);
+		else if (!strncmp(line, "PTACCT ", 7))
+			c->pt_acct_on = true;
 		else if (!strncmp(line, "VMSTAT-BEFORE ", 14)) {
 			parse_vmstat(line + 14, c->vm[0]);
 			c->vm_seen[0] = true;
@@ -1263,7 +1269,25 @@ struct cpustate {
 	uint64_t loaded;           /* root frame + 1 last loaded into cr3, 0 = none seen */
 	ssize_t fault;             /* index of a fault record waiting for its frame, -1 */
 	int fault_pid;
+	/* NR_PAGETABLE accounting seen for frame pt_new - 1: a PTE page if pte_alloc_one
+	 * returns it next, else a PMD page (flushed as such by the next event) */
+	uint64_t pt_new, pt_new_t;
+	uint64_t pte_freed;        /* frame + 1 of a ___pte_free_tlb just seen */
 };
+
+/* A page-table page whose accounting was not followed by pte_alloc_one: level 2. */
+static ssize_t flush_pt_new(struct cpustate *cs, struct xvec *x, unsigned dom, unsigned cpu,
+			    struct gconv *c)
+{
+	ssize_t k = 0;
+
+	if (cs->pt_new) {
+		k = xpush(x, cs->pt_new_t, dom, cpu, TR_PT_ALLOC, cs->pt_new - 1, 2, 1);
+		c->pmd_pages++;
+		cs->pt_new = 0;
+	}
+	return k;
+}
 
 /*
  * Converts gN/trace.txt: tracepoint lines between the memsim_start and memsim_end markers
@@ -1333,6 +1357,12 @@ static int convert_events(struct gconv *c, struct xvec *x, char *msg, size_t msg
 		tt = t.ts - c->ts_start;
 		c->events++;
 		k = 0;
+		if (cs->pt_new && strcmp(ev, "pte_alloc") && flush_pt_new(cs, x, dom, t.cpu, c) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		if (strcmp(ev, "pt_acct"))
+			cs->pte_freed = strcmp(ev, "pte_free") ? 0 : cs->pte_freed;
 
 		if (!strcmp(ev, "mm_page_alloc")) {
 			char *g = strstr(t.rest, "gfp_flags=");
@@ -1450,7 +1480,35 @@ static int convert_events(struct gconv *c, struct xvec *x, char *msg, size_t msg
 				continue;
 			}
 			/* struct page is 64 bytes: pfn = (page - vmemmap_base) / 64 */
-			k = xpush(x, tt, dom, t.cpu, alloc ? TR_PT_ALLOC : TR_PT_FREE, (v - v2) / 64, 1, 1);
+			frame = (v - v2) / 64;
+			if (alloc && cs->pt_new && cs->pt_new != frame + 1 &&
+			    flush_pt_new(cs, x, dom, t.cpu, c) < 0) {
+				rc = -ENOMEM;
+				break;
+			}
+			cs->pt_new = 0;
+			cs->pte_freed = alloc ? 0 : frame + 1;
+			k = xpush(x, tt, dom, t.cpu, alloc ? TR_PT_ALLOC : TR_PT_FREE, frame, 1, 1);
+		} else if (!strcmp(ev, "pt_acct")) {
+			const char *vs = strstr(t.rest, " val=");
+			long val = vs ? strtol(vs + 5, NULL, 10) : 0;
+
+			c->probes_seen++;
+			if (!field(t.rest, "page", 16, &v) || !field(t.rest, "vmb", 16, &v2) || v < v2 ||
+			    !val) {
+				c->unparsed++;
+				continue;
+			}
+			frame = (v - v2) / 64;
+			c->pt_acct += val;
+			if (val > 0) {
+				cs->pt_new = frame + 1;
+				cs->pt_new_t = tt;
+			} else if (cs->pte_freed == frame + 1) {
+				cs->pte_freed = 0; /* the PTE page ___pte_free_tlb already gave */
+			} else {
+				k = xpush(x, tt, dom, t.cpu, TR_PT_FREE, frame, 2, 1);
+			}
 		} else {
 			c->events--;
 			continue;
@@ -1460,6 +1518,9 @@ static int convert_events(struct gconv *c, struct xvec *x, char *msg, size_t msg
 			break;
 		}
 	}
+	for (i = 0; i < MAX_VCPUS && !rc; i++)
+		if (flush_pt_new(&cpu[i], x, dom, i, c) < 0)
+			rc = -ENOMEM;
 	fclose(f);
 	free(pm.mm);
 	free(pm.pending);
@@ -1976,12 +2037,17 @@ static int convert_recording(const char *dir, const char *out)
 			" vm_pgfree=%" PRIu64 " tr_free_pages=%" PRIu64 " vm_pgfault=%" PRIu64
 			" tr_faults=%" PRIu64 " tr_faults_resolved=%" PRIu64 " events=%" PRIu64
 			" traced_ns=%" PRIu64 " rounds=%" PRIu64 " lost=%" PRIu64 " overrun=%" PRIu64
-			" dropped=%" PRIu64 " unparsed=%" PRIu64 " cr3_unknown=%" PRIu64 "\n",
+			" dropped=%" PRIu64 " unparsed=%" PRIu64 " cr3_unknown=%" PRIu64,
 			c->idx, c->vm[1][VM_PGALLOC] - c->vm[0][VM_PGALLOC], c->alloc_pages,
 			c->vm[1][VM_PGFREE] - c->vm[0][VM_PGFREE], c->free_pages,
 			c->vm[1][VM_PGFAULT] - c->vm[0][VM_PGFAULT], c->faults, c->faults_resolved,
 			c->events, c->ts_end - c->ts_start, c->rounds, c->lost, c->overrun, c->dropped,
 			c->unparsed, c->cr3_unknown);
+		if (c->pt_acct_on)
+			fprintf(cf, " vm_pt_pages_delta=%" PRId64 " tr_pt_pages_delta=%" PRId64
+				" pmd_pages=%" PRIu64, (int64_t)(c->vm[1][VM_PTPAGES] - c->vm[0][VM_PTPAGES]),
+				c->pt_acct, c->pmd_pages);
+		fprintf(cf, "\n");
 		note("guest %u: %" PRIu64 " events in %.2f s guest time (%.0f/s), %" PRIu64
 		     " rounds; allocs %" PRIu64 " pages vs vmstat %" PRIu64 " (%.1f%%), frees %.1f%%,"
 		     " faults %" PRIu64 " vs %" PRIu64 " (%.1f%%, %.0f%% with a frame)", c->idx,

@@ -114,6 +114,16 @@ if [ -w $kp ]; then
 	if has_fn ___pte_free_tlb; then
 		echo 'p:memsim/pte_free ___pte_free_tlb page=%si:x64 vmb=@vmemmap_base:x64' >>$kp && probes="$probes pte_free"
 	fi
+	# Every page-table page constructor/destructor below the root (PTE and PMD levels)
+	# accounts NR_PAGETABLE through __mod_lruvec_page_state(page, idx, +-1): filtered on
+	# that index, it shows the PMD pages nothing else exposes.  The index is the position
+	# of nr_page_table_pages among the node counters of /proc/vmstat (enum order).
+	pt_idx=$(awk '$1 == "nr_inactive_anon" { b = NR } $1 == "nr_page_table_pages" { p = NR } END { if (b && p > b) print p - b }' /proc/vmstat)
+	if [ -n "$pt_idx" ] && has_fn __mod_lruvec_page_state &&
+		echo 'p:memsim/pt_acct __mod_lruvec_page_state page=%di:x64 idx=%si:s32 val=%dx:s32 vmb=@vmemmap_base:x64' >>$kp; then
+		echo "idx == $pt_idx" >$T/events/memsim/pt_acct/filter && probes="$probes pt_acct"
+		echo "PTACCT idx=$pt_idx" >&3
+	fi
 fi
 rm -f /tmp/fns
 

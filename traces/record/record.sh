@@ -61,8 +61,8 @@ cmd_initramfs() {
 	[ -f "$mdir/modules.dep" ] || die "no modules for kernel $kver in $mdir (install linux-image-$kver)"
 	bb=$(command -v busybox || true)
 	[ -n "$bb" ] || die "busybox not found (install busybox-static)"
-	file -L "$bb" 2>/dev/null | grep -q 'statically linked' ||
-		die "$bb is not statically linked (install busybox-static)"
+	# ldd fails on a static executable ("not a dynamic executable")
+	! ldd "$bb" >/dev/null 2>&1 || die "$bb is not statically linked (install busybox-static)"
 	command -v cpio >/dev/null || die "cpio not found (install cpio)"
 	root=$(mktemp -d "${out}.root.XXXXXX")
 	trap 'rm -rf "$root"' RETURN

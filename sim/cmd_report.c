@@ -370,6 +370,16 @@ int cmd_report(int argc, char **argv)
 			"-o DIR is required");
 		return EXIT_USAGE;
 	}
+	{
+		/* "out/" and "out" name the same directory; keep paths free of "//" */
+		static char d[PATH_MAX - 64];
+		size_t l;
+
+		snprintf(d, sizeof(d), "%s", dir);
+		for (l = strlen(d); l > 1 && d[l - 1] == '/'; l--)
+			d[l - 1] = 0;
+		dir = d;
+	}
 	if (mkdir(dir, 0777) && errno != EEXIST) {
 		fprintf(stderr, "memsim report: %s: cannot create: %s\n", dir, strerror(errno));
 		return EXIT_FAIL;

@@ -246,22 +246,18 @@ void metrics_write_json(const struct metrics *mx, FILE *out)
 	char buf[40];
 	size_t i;
 
-	if (!mx->n) {
-		fputs("{}\n", out);
-		return;
-	}
-	fputs("{\n", out);
+	fputc('{', out);
 	for (i = 0; i < mx->n; i++) {
-		fputs("  ", out);
+		if (i)
+			fputc(',', out);
 		write_json_string(mx->m[i].name, out);
-		fputs(": ", out);
+		fputc(':', out);
 		if (isfinite(mx->m[i].value)) {
 			metrics_format_value(mx->m[i].value, buf, sizeof(buf));
 			fputs(buf, out);
 		} else {
 			fputs("null", out);	/* JSON has no NaN or infinity */
 		}
-		fputs(i + 1 < mx->n ? ",\n" : "\n", out);
 	}
-	fputs("}\n", out);
+	fputc('}', out);
 }

@@ -56,7 +56,7 @@ void metrics_series_add(struct metrics *mx, const char *name, uint64_t t_ns, dou
 const struct series *metrics_series_find(const struct metrics *mx, const char *name);
 /* Sets the bucket width of a series (created if new): samples closer than ns are merged. */
 void metrics_series_set_interval(struct metrics *mx, const char *name, uint64_t ns);
-/* Writes {"name": value, ...} with integers printed exactly. */
+/* Writes {"name":value,...} on one line, no newline (embeddable), integers exact. */
 void metrics_write_json(const struct metrics *mx, FILE *out);
 /*
  * Formats a double the way every output of memsim does: an integral value below 2^53 as an

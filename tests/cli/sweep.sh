@@ -126,6 +126,24 @@ expect_grep failing_point_is_named 'point #0 \(policy=hash heavy=16 rep=0\), run
 expect_grep failing_point_is_counted '2 points: 1 run, 0 already stored, 1 failed' "$TMP/err"
 expect_status 0 jobs_0_means_one_per_cpu "$MEMSIM" sweep --db "$TMP/fail.db" --scenario one-frame --set n=500 --policy hash,tree heavy=128 --jobs 0
 
+# concurrent writers: the same sweep twice at once (2 workers each) and its two shards, all
+# into one database; every point exactly once, results identical to the one-process sweep
+c="$TMP/conc.db"
+"$MEMSIM" sweep --db "$c" $SMALL $AXES --jobs 2 --quiet 2>"$TMP/c1.err" &
+p1=$!
+"$MEMSIM" sweep --db "$c" $SMALL $AXES --jobs 2 --quiet 2>"$TMP/c2.err" &
+p2=$!
+"$MEMSIM" sweep --db "$c" $SMALL $AXES --shard 1/2 --quiet 2>"$TMP/c3.err" &
+p3=$!
+"$MEMSIM" sweep --db "$c" $SMALL $AXES --shard 2/2 --quiet 2>"$TMP/c4.err" &
+p4=$!
+rcs=""
+for p in $p1 $p2 $p3 $p4; do wait "$p"; rcs="$rcs$?"; done
+if [ "$rcs" = 0000 ]; then ok concurrent_sweeps_on_one_database_exit_0
+else bad concurrent_sweeps_on_one_database_exit_0 "exits $rcs: $(cat "$TMP"/c?.err | head -3)"; fi
+canon "$c" >"$TMP/conc.csv"
+same concurrent_writers_store_every_point_once "$TMP/ref.csv" "$TMP/conc.csv"
+
 # ---- kill and resume ------------------------------------------------------------------------
 # Test hook: the whole sweep (parent and workers) dies by SIGKILL right after a worker has
 # stored its 3rd run; the re-run must finish with every point exactly once.

@@ -30,7 +30,9 @@ struct relinquish_params {
 extern const struct model_param relinquish_param_table[];
 #define RELINQUISH_NPARAMS 4
 
-/* Where a preempted relinquish resumes, kept in the domain between slices. */
+/* Where a preempted relinquish resumes, kept in the domain between slices.  The loop zeroes
+ * count and progress at the start of every slice: the seed's count is a local variable of
+ * the hypercall, so "never reset" means never within one slice. */
 struct relinquish_cursor {
 	uint64_t next_gfn;
 	uint64_t count;     /* shared entries released (never reset by preemptible-seed) */

@@ -40,6 +40,7 @@ struct sharing_stats {
 /* Host callback: is other work waiting for this pCPU?  (hypercall_preempt_check) */
 typedef bool (*sharing_preempt_fn)(void *arg);
 
+/* NULL on allocation failure, or if a policy is NULL or its parameters do not validate. */
 struct sharing_model *sharing_model_create(const struct rmap_policy *rpol,
 					   const struct rmap_params *rp,
 					   const struct relinquish_policy *lpol,

@@ -136,7 +136,9 @@ echo "boot=$boot accel=$accel icount=$icount wall_s=$wall qemu_rc=$qemu_rc" > "$
 tail_console() { tail -n 15 "$out/console.log" 2>/dev/null | sed 's/^/  console: /' >&2; }
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
 	tail_console
-	die 4 "timeout: the guest ran longer than ${timeout}s and was killed (console: $out/console.log)"
+	hint=
+	[ "$accel" = kvm ] && hint="; does KVM work here? (no nested KVM: use --accel tcg)"
+	die 4 "timeout: the guest ran longer than ${timeout}s and was killed (console: $out/console.log$hint)"
 fi
 if ! grep -q 'memsim-init: up' "$out/console.log" 2>/dev/null; then
 	tail_console

@@ -1413,7 +1413,7 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 
 			if (!pass) {
 				if (ri < 0) {
-					if (runs.n == MAX_SERIES_RUNS) {
+					if (runs.n >= MAX_SERIES_RUNS) {
 						skipped++;
 						strv_push(&runs, rid);	/* marks it seen */
 						continue;
@@ -1426,7 +1426,7 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 				vmax = fmax(vmax, fabs(v));
 				continue;
 			}
-			if (ri >= MAX_SERIES_RUNS)
+			if (ri < 0 || ri >= MAX_SERIES_RUNS)	/* beyond the first runs */
 				continue;
 			if (ri != (long)labels.n - 1) {	/* a new run begins */
 				if (!first)

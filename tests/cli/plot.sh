@@ -38,7 +38,7 @@ db="$TMP/k.db"
 		echo "  ('$id', 'relinquish', 'preemptible', 2);"
 		echo "INSERT INTO metrics VALUES ('$id', 'destroy_ns', $d, 0), ('$id', 'rmap_bytes_peak', $mem, 1),"
 		echo "  ('$id', 'unshare_p99_ns', $((d / 1000)), 2);"
-		if [ "$i" -le 2 ]; then
+		if [ "$i" -le 14 ]; then
 			echo "INSERT INTO series VALUES ('$id', 'occupancy', 0, 0, 1), ('$id', 'occupancy', 1, 2000000, 64),"
 			echo "  ('$id', 'occupancy', 2, 4000000, 3);"
 		fi
@@ -96,8 +96,13 @@ expect_status 0 cdf_of_series_exits_0 "$MEMSIM" plot cdf --db "$db" --series occ
 
 # ---- series ---------------------------------------------------------------------------------
 expect_status 0 series_exits_0 "$MEMSIM" plot series --db "$db" --series occupancy --data "$TMP/ser.dat" -o "$TMP/ser.png"
+cp "$TMP/err" "$TMP/ser.err"
 if grep -q '^2 64$' "$TMP/ser.dat" && grep -q 't (ms)' "$TMP/ser.dat"; then ok series_time_in_ms
 else bad series_time_in_ms "$(head -4 "$TMP/ser.dat")"; fi
+# 14 runs have the series: the first 12 are drawn, and the plot says so
+if [ "$(grep -c '^0 1$' "$TMP/ser.dat")" = 12 ]; then ok series_draws_at_most_12_runs
+else bad series_draws_at_most_12_runs "$(grep -c '^0 1$' "$TMP/ser.dat") runs"; fi
+expect_grep series_says_how_many_were_left_out '2 more runs have series occupancy' "$TMP/ser.err"
 expect_status 0 series_of_one_run_exits_0 "$MEMSIM" plot series --db "$db" --run 0000000000000002 -o "$TMP/ser1.png"
 
 # ---- pareto ---------------------------------------------------------------------------------

@@ -169,9 +169,14 @@ const char *plot_analysis_dir(void)
 		if (slash) {
 			*slash = 0;
 			for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				char canon[PATH_MAX];
+
 				snprintf(dir, sizeof(dir), "%s/%s", exe, rel[i]);
-				if (has_file(dir, "common.gp"))
+				if (has_file(dir, "common.gp")) {
+					if (realpath(dir, canon) && strlen(canon) < sizeof(dir))
+						strcpy(dir, canon);
 					return dir;
+				}
 			}
 		}
 	}

@@ -52,7 +52,9 @@ if ! make --no-print-directory B="$B" harness >"$T/harness.log" 2>&1; then
 	finish
 fi
 HW=$B/harness/memsim-hw
-if file "$HW" | grep -q 'statically linked'; then ok harness_is_static; else bad harness_is_static "$(file "$HW")"; fi
+if readelf -h "$HW" >/dev/null 2>&1 && ! readelf -l "$HW" | grep -q 'program interpreter'; then
+	ok harness_is_static
+else bad harness_is_static "$HW has a program interpreter (dynamically linked)"; fi
 
 # ---- harness on the host, no module needed ------------------------------------------------
 expect 2 harness_bad_usage_exits_2 "$HW"

@@ -18,7 +18,8 @@ busybox=${BUSYBOX:-/bin/busybox}
 [ -f "$ko" ] || die "$ko: no such module (make -C hw-validate kmod)"
 [ -x "$hw" ] || die "$hw: no such harness (make -C hw-validate harness)"
 [ -x "$busybox" ] || die "$busybox: not found (apt-get install busybox-static)"
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+# a dynamic executable has a program interpreter; the initramfs has no libc for it
+! readelf -l "$busybox" 2>/dev/null | grep -q 'Requesting program interpreter' ||
 	die "$busybox: not statically linked (apt-get install busybox-static)"
 command -v cpio >/dev/null || die "cpio: not found (apt-get install cpio)"
 

@@ -29,6 +29,7 @@ static double metric(const struct run *r, const char *name)
 	return v;
 }
 
+/* `extra` is NULL or "k=v[,k=v]" (at most 4). */
 static int one_frame(const char *model, const char *policy, const char *profile, uint64_t n,
 		     const char *extra, struct result *out)
 {
@@ -40,8 +41,13 @@ static int one_frame(const char *model, const char *policy, const char *profile,
 
 	snprintf(nset, sizeof(nset), "n=%llu", (unsigned long long)n);
 	o.sets[o.nsets++] = nset;
-	if (extra)
-		o.sets[o.nsets++] = extra;
+	char extras[256], *save = NULL, *t;
+
+	if (extra) {
+		snprintf(extras, sizeof(extras), "%s", extra);
+		for (t = strtok_r(extras, ",", &save); t && o.nsets < 5; t = strtok_r(NULL, ",", &save))
+			o.sets[o.nsets++] = t;
+	}
 	rc = run_prepare(&r, &o, err, sizeof(err));
 	if (rc == 0)
 		rc = run_execute(&r, err, sizeof(err));
@@ -70,7 +76,9 @@ TEST(seed000_list_destroy_of_100k_gfns_takes_over_7_minutes_and_hash_under_2_sec
 	struct result l, h;
 	uint64_t n = big_n();
 
-	CHECK(one_frame("rmap", "list", "seed-2012", n, NULL, &l) == 0);
+	/* list_fast: hop counts from an index instead of the walk; test_rmap proves them equal
+	 * to the real walk operation by operation, and the next test walks for real. */
+	CHECK(one_frame("rmap", "list", "seed-2012", n, "list_fast=1", &l) == 0);
 	CHECK(one_frame("rmap", "hash", "seed-2012", n, NULL, &h) == 0);
 	if (n == 100000) {
 		CHECK(l.destroy_ns > 7 * 60 * 1e9);
@@ -86,7 +94,7 @@ TEST(seed000_ratio_holds_with_a_flat_unit_profile_too)
 {
 	struct result l, h;
 
-	CHECK(one_frame("rmap", "list", "unit", 20000, NULL, &l) == 0);
+	CHECK(one_frame("rmap", "list", "unit", 20000, NULL, &l) == 0);   /* real walk */
 	CHECK(one_frame("rmap", "hash", "unit", 20000, NULL, &h) == 0);
 	CHECK(l.destroy_ns / h.destroy_ns >= 100);
 }
@@ -119,32 +127,47 @@ TEST(seed000_rmap_policies_scale_as_their_structures_predict)
 	CHECK(ra > 1.8 && ra < 2.3);
 }
 
-TEST(seed000_fixed_hash_destroy_degrades_at_1M_while_hash_grow_stays_linear)
+/*
+ * The seed's 256 buckets hold ~n/256 entries each, so the hash destroy is still quadratic:
+ * "< 2 s" at 100k becomes > 20 s at 400k (and ~166 s at 1M: docs/models/rmap.md, kept out
+ * of the test for time), while the incrementally grown hash stays linear.
+ */
+TEST(seed000_fixed_hash_destroy_degrades_quadratically_while_hash_grow_stays_linear)
 {
 	struct result h, g;
-	uint64_t n = getenv("MEMSIM_SANITIZED") ? 200000 : 1000000;
+	uint64_t n = getenv("MEMSIM_SANITIZED") ? 150000 : 400000;
 
 	CHECK(one_frame("rmap", "hash", "seed-2012", n, NULL, &h) == 0);
 	CHECK(one_frame("rmap", "hash-grow", "seed-2012", n, NULL, &g) == 0);
-	if (n == 1000000)
-		CHECK(h.destroy_ns > 60e9);   /* 100x the gfns, ~100x the seed's "< 2 s" per ... */
+	if (n == 400000)
+		CHECK(h.destroy_ns > 20e9);
 	CHECK(h.destroy_ns / g.destroy_ns > 20);
 }
 
 TEST(seed000_preemptible_relinquish_bounds_the_longest_stretch)
 {
-	struct result mono, pre;
+	struct result mono, pre, hpre;
 	uint64_t n = 50000;
+	double batch_bound;
 
-	CHECK(one_frame("relinquish", "monolithic", "seed-2012", n, "rmap=list", &mono) == 0);
-	CHECK(one_frame("relinquish", "preemptible", "seed-2012", n, "rmap=list", &pre) == 0);
+	CHECK(one_frame("relinquish", "monolithic", "seed-2012", n, "rmap=list,list_fast=1", &mono) == 0);
+	CHECK(one_frame("relinquish", "preemptible", "seed-2012", n, "rmap=list,list_fast=1", &pre) == 0);
 	/* monolithic: one stretch, the whole destroy */
 	CHECK(mono.longest_ns == mono.destroy_ns);
 	CHECK(mono.preemptions == 0);
-	/* preemptible: a stretch never exceeds one tick plus one batch of 512 releases */
+	/*
+	 * preemptible: a stretch holds at most one batch of 512 releases.  With the list rmap
+	 * each release still walks what is left of the list, so the first batch is the longest:
+	 * at most 512 * n hops at 85 ns (plus small per-entry costs) - bounded by the batch, not
+	 * by the domain, yet seconds long: the hash rmap is what makes each batch cheap.
+	 */
+	batch_bound = 512.0 * n * 85 * 1.05 + 1e6;
 	CHECK(pre.preemptions > 0);
-	CHECK(pre.longest_ns < mono.longest_ns / 100);
-	CHECK(pre.dom0_wait_max_ns < mono.dom0_wait_max_ns / 100);
+	CHECK(pre.longest_ns <= batch_bound);
+	CHECK(pre.longest_ns < mono.longest_ns / 40);
+	CHECK(pre.dom0_wait_max_ns < mono.dom0_wait_max_ns / 40);
+	CHECK(one_frame("relinquish", "preemptible", "seed-2012", n, "rmap=hash", &hpre) == 0);
+	CHECK(hpre.longest_ns < pre.longest_ns / 100);
 }
 
 TEST(seed000_monolithic_100k_list_destroy_is_a_soft_lockup)
@@ -154,7 +177,7 @@ TEST(seed000_monolithic_100k_list_destroy_is_a_soft_lockup)
 	if (getenv("MEMSIM_SANITIZED")) {
 		CHECK(one_frame("relinquish", "monolithic", "seed-2012", 30000, "softlockup_ns=1s", &mono) == 0);
 	} else {
-		CHECK(one_frame("relinquish", "monolithic", "seed-2012", 100000, NULL, &mono) == 0);
+		CHECK(one_frame("relinquish", "monolithic", "seed-2012", 100000, "list_fast=1", &mono) == 0);
 	}
 	CHECK(mono.softlockups == 1);
 }

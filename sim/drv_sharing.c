@@ -311,8 +311,11 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		d->ignored_records++;
 		break;
 	}
-	if (rc == -ENOMEM) {
-		d->model_errors++;   /* the hypervisor refuses the operation; the run goes on */
+	if (rc == -ENOMEM || rc == -EBUSY || rc == -ERANGE) {
+		/* The hypervisor refuses the operation (no memory, a dying domain, a gfn or frame
+		 * beyond what a p2m can map); a real trace can contain such requests, so the run
+		 * goes on and counts them. */
+		d->model_errors++;
 		rc = 0;
 	}
 	if (rc) {

@@ -129,13 +129,17 @@ def fmt_rate(r):
 def table(ds):
     heap = next(d for d in ds if d.key == "heap")
     base = {n: statistics.median(heap.rates[n]) if heap.rates[n] else None for n in SIZES}
-    rows = ["| event queue | N = 10^3: M events/s | vs bare heap | N = 10^6: M events/s | vs bare heap | same order as memsim |",
-            "| --- | ---: | ---: | ---: | ---: | --- |"]
+    def size(n):
+        e = len(str(n)) - 1
+        return "10^%d" % e if n == 10 ** e else str(n)
+    rows = ["| event queue | " + " | ".join("N = %s: M events/s | vs bare heap" % size(n) for n in SIZES)
+            + " | same order as memsim |",
+            "| --- | " + "---: | ---: | " * len(SIZES) + "--- |"]
     notes = []
     for d in ds:
         label = d.label + (" " + d.version if getattr(d, "version", None) else "")
         if d.na:
-            rows.append("| %s | not available (%s) | | | | |" % (label, d.na))
+            rows.append("| %s | not available (%s) | " % (label, d.na) + "| " * (2 * len(SIZES)) + "|")
             continue
         cells = []
         for n in SIZES:
@@ -144,8 +148,8 @@ def table(ds):
                 cells.append(fmt_rate(r))
                 cells.append("%.2fx" % (r / base[n]) if base[n] else "")
                 if len(d.rates[n]) < len(d.warmup[n]) or (d.warmup[n] and min(d.warmup[n]) < n):
-                    notes.append("%s at N = %d: warm-up cut to %d events (%.0f s CPU cap)"
-                                 % (d.label, n, min(d.warmup[n]), 2.0))
+                    notes.append("%s at N = %s: warm-up cut to %d events (%.0f s CPU cap)"
+                                 % (d.label, size(n), min(d.warmup[n]), 2.0))
             else:
                 cells.append("not measured (%s)" % d.fail[n])
                 cells.append("")
@@ -181,7 +185,10 @@ def main():
     ap.add_argument("--doc")
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--sizes", default="1000,1000000", help="comma-separated N (quick checks)")
     a = ap.parse_args()
+    global SIZES
+    SIZES = tuple(int(x) for x in a.sizes.split(","))
 
     ds = drivers(a.out, a.bench_dir)
     for d in ds:

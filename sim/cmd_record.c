@@ -783,7 +783,7 @@ static int run_guests(const struct rec_opts *o, const char *dir, const char *rdi
 			snprintf(g->ram, sizeof(g->ram), "%s/memsim-rec-%d-g%u.ram", shm, (int)getpid(),
 				 g->idx);
 		else
-			snprintf(g->ram, sizeof(g->ram), "%s/ram", g->dir);
+			bprintf(g->ram, sizeof(g->ram), "%s/ram", g->dir);
 		unlink(g->ram);
 		snprintf(append, sizeof(append),
 			 "console=ttyS0 nokaslr norandmaps panic=-1 quiet loglevel=4 "

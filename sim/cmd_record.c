@@ -2115,14 +2115,16 @@ static void usage(FILE *out)
 		"  --interval-ms M    RAM digest sampling period, 0 = none, else >= 50 (default 1000)\n"
 		"  --seed N           seed of the workloads' generated data (default 1)\n"
 		"  --icount[=SHIFT]   deterministic guest time: QEMU -icount shift=SHIFT (default 0)\n"
-		"  --mem-mb M         guest RAM, 64..4096 MiB (default 256)\n"
+		"  --mem-mb M         guest RAM, 64..3072 MiB (default 256; below the PCI hole, so a\n"
+		"                     gfn is the page's offset in the RAM file)\n"
 		"  --vcpus N          vCPUs per guest, 1..%d (default 1)\n"
 		"  --kernel FILE      guest kernel bzImage (default: newest /boot/vmlinuz-* with modules)\n"
 		"  --share MODE       cross (default): pages identical across guests are shared;\n"
 		"                     all: also within one guest; none: digests only\n"
 		"  --no-share-zero    do not share zero pages\n"
 		"  --boot-timeout S   seconds a guest may take to boot (default 120)\n"
-		"  --timeout S        seconds the whole recording may take (default 180 + 40 x seconds)\n"
+		"  --timeout S        seconds the whole recording may take\n"
+		"                     (default 180 + 40 x seconds + boot timeout)\n"
 		"  --keep DIR         keep the raw recording (tracepoint text, digests) in DIR\n"
 		"  --convert DIR      only convert a kept recording (no QEMU)\n"
 		"  -o, --output FILE  the trace to write; FILE.counters gets the guest counters\n"
@@ -2236,7 +2238,7 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 			o->icount_shift = (int)v;
 			break;
 		case O_MEM:
-			if (opt_uint("--mem-mb", optarg, 64, 4096, &v))
+			if (opt_uint("--mem-mb", optarg, 64, 3072, &v))
 				return -EINVAL;
 			o->mem_mb = (unsigned)v;
 			break;

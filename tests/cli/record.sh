@@ -88,6 +88,18 @@ expect_status 0 record_convert_share_none "${R[@]}" --convert "$TMP/raw" -o "$TM
 "$MEMSIM" trace info "$TMP/t3.mst" >"$TMP/info3"
 if ! grep -qE '^ +share ' "$TMP/info3"; then ok record_share_none_has_no_share_records; else bad record_share_none_has_no_share_records "share records present"; fi
 
+# damaged raw recordings are refused, naming the problem
+cp -r "$TMP/raw" "$TMP/cut" && head -n 200 "$TMP/raw/g1/trace.txt" >"$TMP/cut/g1/trace.txt"
+expect_status 1 record_convert_refuses_a_cut_stream "${R[@]}" --convert "$TMP/cut" -o "$TMP/cut.mst"
+expect_grep record_cut_stream_says_so 'guest 1: data channel lost: no memsim_end marker' "$TMP/err"
+grep tracing_mark_write "$TMP/raw/g1/trace.txt" >"$TMP/cut/g1/trace.txt"
+expect_status 1 record_convert_refuses_an_empty_stream "${R[@]}" --convert "$TMP/cut" -o "$TMP/cut.mst"
+expect_grep record_empty_stream_says_so 'guest 1: empty event stream' "$TMP/err"
+grep -v '^DONE' "$TMP/raw/g1/ctl.log" >"$TMP/cut/g1/ctl.log"
+expect_status 1 record_convert_refuses_an_unfinished_guest "${R[@]}" --convert "$TMP/cut" -o "$TMP/cut.mst"
+expect_grep record_unfinished_guest_says_so 'guest 1: control channel incomplete .*no DONE' "$TMP/err"
+if [ -e "$TMP/cut.mst" ]; then bad record_damaged_recording_writes_no_trace "$TMP/cut.mst exists"; else ok record_damaged_recording_writes_no_trace; fi
+
 # ---- the failures --------------------------------------------------------------------------
 rc_of() { cat "$TMP/$1.rc" 2>/dev/null || echo none; }
 [ "$(rc_of dies)" = 1 ] && ok record_guest_dying_at_boot_fails || bad record_guest_dying_at_boot_fails "exit $(rc_of dies): $(head -c 300 "$TMP/dies.err")"

@@ -2020,7 +2020,11 @@ static int convert_recording(const char *dir, const char *out)
 	}
 
 	/* the sidecar: per-guest counters against the trace, for tests and for the curious */
-	snprintf(counters, sizeof(counters), "%s.counters", out);
+	/* with -o - (standard output) there is no file to put it beside: /dev/null */
+	if (strcmp(out, "-"))
+		snprintf(counters, sizeof(counters), "%s.counters", out);
+	else
+		snprintf(counters, sizeof(counters), "/dev/null");
 	cf = fopen(counters, "w");
 	if (!cf) {
 		fail("cannot write %s: %s", counters, strerror(errno));

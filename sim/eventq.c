@@ -16,8 +16,9 @@
  *     particular order; b[i].min is their least time (UINT64_MAX when empty), b[i].nmin how
  *     many have it; bit i of q->nonempty is set iff it holds any, and bit w of q->summary
  *     iff word w of q->nonempty is non-zero;
- *   - a bucket is a list of chunks, all full but the tail, which holds b[i].tail_n events;
- *     spare chunks wait on q->free, and q->nchunks >= pool_need(q->len) (see there).
+ *   - a bucket is a list of chunks starting at b[i].tail, the one being filled, which holds
+ *     b[i].tail_n events (1..CHUNK_EV); the older chunks it links to are full.  Spare chunks
+ *     wait on q->free, and q->nchunks >= pool_need(q->len) (see there).
  *
  * Pop takes the root of the now heap.  When that is empty, the lowest non-empty bucket, at
  * digit position L, is "refilled": last moves up to its least time and each of its events
@@ -67,12 +68,11 @@ struct eventq_chunk {
 	struct sim_event ev[CHUNK_EV];
 };
 
-struct eventq_bucket {
-	struct eventq_chunk *head, *tail;
+struct eventq_bucket {            /* 32 bytes: two to a cache line */
+	struct eventq_chunk *tail;      /* NULL when empty */
 	uint64_t min;
-	size_t n;
 	size_t nmin;
-	size_t tail_n;          /* events in the tail chunk; the others are full */
+	size_t tail_n;
 };
 
 struct eventq {
@@ -84,7 +84,7 @@ struct eventq {
 	size_t nchunks, nfree;
 	uint64_t summary;
 	uint64_t nonempty[NWORDS];
-	struct eventq_bucket b[NBUCKET];
+	struct eventq_bucket b[NBUCKET] __attribute__((aligned(64)));
 };
 
 static inline unsigned int bucket_of(uint64_t t, uint64_t last)
@@ -180,16 +180,11 @@ static inline void bucket_append(struct eventq *q, struct eventq_bucket *b,
 
 		q->free = f->next;
 		q->nfree--;
-		f->next = NULL;
-		if (b->tail)
-			b->tail->next = f;
-		else
-			b->head = f;
+		f->next = b->tail;
 		b->tail = f;
 		b->tail_n = 0;
 	}
 	b->tail->ev[b->tail_n++] = *ev;
-	b->n++;
 	/* without branches: in a refill, whether an event lowers the min is a coin toss */
 	b->nmin = t < m ? 1 : b->nmin + (t == m);
 	b->min = t < m ? t : m;
@@ -197,16 +192,10 @@ static inline void bucket_append(struct eventq *q, struct eventq_bucket *b,
 
 static void bucket_clear(struct eventq_bucket *b)
 {
-	b->head = b->tail = NULL;
-	b->n = 0;
+	b->tail = NULL;
 	b->tail_n = 0;
 	b->min = UINT64_MAX;
 	b->nmin = 0;
-}
-
-static inline size_t chunk_fill(const struct eventq_bucket *b, const struct eventq_chunk *c)
-{
-	return c == b->tail ? b->tail_n : CHUNK_EV;
 }
 
 /* ---- the now heap: binary min-heap on seq (all its events share one time) -------------- */
@@ -271,11 +260,12 @@ static void now_sift_down(struct sim_event *h, size_t n, size_t i)
 
 struct eventq *eventq_create(void)
 {
-	struct eventq *q = calloc(1, sizeof(*q));
+	struct eventq *q = aligned_alloc(64, sizeof(*q));
 	unsigned int i;
 
 	if (!q)
 		return NULL;
+	memset(q, 0, sizeof(*q));
 	for (i = 0; i < NBUCKET; i++)
 		bucket_clear(&q->b[i]);
 	return q;
@@ -298,7 +288,7 @@ void eventq_destroy(struct eventq *q)
 	if (!q)
 		return;
 	for (i = 1; i < NBUCKET; i++)
-		chunk_list_free(q->b[i].head);
+		chunk_list_free(q->b[i].tail);
 	chunk_list_free(q->free);
 	free(q->now);
 	free(q);
@@ -344,17 +334,17 @@ static inline void prefetch_chunk(const struct eventq_chunk *c)
 static int refill(struct eventq *q, unsigned int src)
 {
 	struct eventq_bucket *s = &q->b[src];
-	struct eventq_chunk *c = s->head, *tail = s->tail;
+	struct eventq_chunk *c = s->tail;
 	uint64_t last = s->min;
-	size_t tail_n = s->tail_n;
+	size_t n = s->tail_n;           /* the first chunk is the partial one */
 
 	if (now_reserve(q, s->nmin))
 		return -1;
 	bucket_clear(s);
 	clear_nonempty(q, src);
-	while (c) {
+	for (; c; n = CHUNK_EV) {
 		struct eventq_chunk *next = c->next;
-		size_t k, n = c == tail ? tail_n : CHUNK_EV;
+		size_t k;
 
 		if (next)
 			prefetch_chunk(next);
@@ -390,11 +380,11 @@ static int refill(struct eventq *q, unsigned int src)
 static void pop_scan(struct eventq *q, unsigned int src, struct sim_event *out)
 {
 	struct eventq_bucket *s = &q->b[src];
-	struct eventq_chunk *c, *bc = s->head, *prev = NULL;
-	size_t k, bk = 0;
+	struct eventq_chunk *c, *bc = s->tail;
+	size_t k, bk = 0, n;
 
-	for (c = s->head; c; c = c->next)
-		for (k = 0; k < chunk_fill(s, c); k++) {
+	for (c = s->tail, n = s->tail_n; c; c = c->next, n = CHUNK_EV)
+		for (k = 0; k < n; k++) {
 			const struct sim_event *e = &c->ev[k], *m = &bc->ev[bk];
 
 			if (e->time < m->time || (e->time == m->time && e->seq < m->seq)) {
@@ -403,32 +393,26 @@ static void pop_scan(struct eventq *q, unsigned int src, struct sim_event *out)
 			}
 		}
 	*out = bc->ev[bk];
-	/* fill the hole from the tail, so every chunk but the tail stays full */
+	/* fill the hole from the partial chunk, so the others stay full */
 	bc->ev[bk] = s->tail->ev[--s->tail_n];
 	if (s->tail_n == 0) {
-		for (c = s->head; c != s->tail; c = c->next)
-			prev = c;
-		s->tail->next = q->free;
-		q->free = s->tail;
+		c = s->tail;
+		s->tail = c->next;
+		s->tail_n = s->tail ? CHUNK_EV : 0;
+		c->next = q->free;
+		q->free = c;
 		q->nfree++;
-		s->tail = prev;
-		s->tail_n = prev ? CHUNK_EV : 0;
-		if (prev)
-			prev->next = NULL;
-		else
-			s->head = NULL;
 	}
-	s->n--;
 	s->min = UINT64_MAX;
 	s->nmin = 0;
-	for (c = s->head; c; c = c->next)
-		for (k = 0; k < chunk_fill(s, c); k++) {
+	for (c = s->tail, n = s->tail_n; c; c = c->next, n = CHUNK_EV)
+		for (k = 0; k < n; k++) {
 			uint64_t t = c->ev[k].time;
 
 			s->nmin = t < s->min ? 1 : s->nmin + (t == s->min);
 			s->min = t < s->min ? t : s->min;
 		}
-	if (!s->n)
+	if (!s->tail)
 		clear_nonempty(q, src);
 }
 

@@ -90,6 +90,7 @@ freestanding-check: $(MODEL_SRCS)
 	@echo "freestanding-check: $(words $(MODEL_SRCS)) models/*.c compiled with -ffreestanding -nostdinc, no FP"
 
 # ---- tests ---------------------------------------------------------------------------------
+check: SHELL := /bin/bash
 check: deps
 	$(MAKE) all tests
 	$(MAKE) freestanding-check
@@ -97,7 +98,9 @@ check: deps
 	$(MAKE) asan
 	MEMSIM_SANITIZED=1 tests/run-tests.sh $(ASAN_BUILD)
 	$(MAKE) fuzz-smoke
-	@if [ -f hw-validate/Makefile ]; then $(MAKE) -C hw-validate check; fi
+	@if [ -f hw-validate/Makefile ]; then set -o pipefail; \
+	  $(MAKE) -C hw-validate check 2>&1 | tee $(BUILD)/test-logs/hw-validate.log; fi
+	@tests/check-summary.sh $(BUILD) $(ASAN_BUILD)
 
 # ---- fuzzing (clang + libFuzzer) -----------------------------------------------------------
 FUZZ_SECONDS ?= 600
@@ -133,6 +136,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/memsim/analysis $(DESTDIR)$(PREFIX)/share/doc/memsim
 	install -m 0755 $(BUILD)/memsim $(DESTDIR)$(PREFIX)/bin/memsim
 	cp -r analysis/. $(DESTDIR)$(PREFIX)/share/memsim/analysis/
+	install -d $(DESTDIR)$(PREFIX)/share/memsim/record
+	cp -r traces/record/. $(DESTDIR)$(PREFIX)/share/memsim/record/
 	cp -r docs/. README.md $(DESTDIR)$(PREFIX)/share/doc/memsim/
 
 # ---- dependencies --------------------------------------------------------------------------

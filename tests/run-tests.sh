@@ -47,5 +47,6 @@ for s in "$top"/tests/cli/*.sh; do
 	[ "$(basename "$s")" = lib.sh ] && continue   # sourced helpers, not a test
 	run_one "cli-$(basename "$s" .sh)" bash "$s"
 done
+echo "$total_pass $total_fail" >"$logdir/summary"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]

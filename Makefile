@@ -131,6 +131,7 @@ demo: deps all
 
 bench: deps all
 	$(MAKE) -C tests/bench BUILD=$(abspath $(BUILD))
+	tests/bench/replay.sh $(BUILD)/memsim
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/memsim/analysis $(DESTDIR)$(PREFIX)/share/doc/memsim

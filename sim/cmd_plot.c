@@ -33,6 +33,7 @@
 #include "store.h"
 
 #define MAX_SERIES_RUNS 12
+#define TITLE_WIDTH 86      /* characters per title line at the default size */
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -830,6 +831,25 @@ static void make_title(const struct plot_opts *o, const struct info *in, const c
 	}
 	title_context(in, extra, ctx, sizeof(ctx));
 	snprintf(buf, len, "%s: %s\n%s", in->models, what, ctx);
+	/* gnuplot centres the title over the plot and does not wrap it: break long lines
+	 * at the "; " between their parts */
+	{
+		size_t i, line = 0, last = 0;
+
+		for (i = 0; buf[i]; i++, line++) {
+			if (buf[i] == '\n') {
+				line = 0;
+				last = 0;
+			} else if (buf[i] == ';' && buf[i + 1] == ' ') {
+				last = i + 1;
+			}
+			if (line >= TITLE_WIDTH && last) {
+				buf[last] = '\n';
+				line = i - last;
+				last = 0;
+			}
+		}
+	}
 }
 
 /* Checks that some selected run has metric (or parameter, or series) name. */

@@ -117,8 +117,11 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	json_string(f, r->drv->name);
 	fprintf(f, ",\"policy\":");
 	json_string(f, r->policy);
+	/* A file is identified by its digest; only its base name goes into the configuration,
+	 * so the same trace at another path (another machine, a shard) is the same run. */
 	fprintf(f, ",\"trace\":");
-	json_string(f, r->trace_name);
+	json_string(f, o->trace ? (strrchr(o->trace, '/') ? strrchr(o->trace, '/') + 1 : o->trace)
+				: r->trace_name);
 	fprintf(f, ",\"trace_digest\":\"%016" PRIx64 "\",\"seed\":%" PRIu64 ",\"profile\":",
 		r->trace_digest, o->seed);
 	json_string(f, r->profile.name);

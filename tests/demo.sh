@@ -47,6 +47,9 @@ if [ ${#samples[@]} -gt 0 ]; then
 		for p in list hash tree hash-grow; do
 			run "$(basename "$t") rmap $p" --trace "$t" --model rmap --policy "$p"
 		done
+		for p in monolithic preemptible; do
+			run "$(basename "$t") relinquish $p" --trace "$t" --model relinquish --policy "$p" --set rmap=hash
+		done
 	done
 fi
 rm -f "$out/last.json"

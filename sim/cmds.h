@@ -29,4 +29,8 @@ int cmd_plot(int argc, char **argv);
 /* memsim report ... (sim/cmd_report.c) */
 int cmd_report(int argc, char **argv);
 
+/* memsim calibrate ... and memsim validate ... (sim/cmd_calibrate.c) */
+int cmd_calibrate(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+
 #endif

@@ -16,6 +16,8 @@ static const struct {
 	{ "sweep", cmd_sweep, "run a grid of parameters, resumable, on worker processes" },
 	{ "plot", cmd_plot, "plots from the results database (gnuplot): line, heatmap, cdf, ..." },
 	{ "report", cmd_report, "one HTML page for a sweep: configuration, provenance, plots" },
+	{ "calibrate", cmd_calibrate, "fit a cost profile to the models measured in the kernel module" },
+	{ "validate", cmd_validate, "predicted against measured: a cost profile and the simulator" },
 };
 
 static void usage(FILE *out)

@@ -663,7 +663,7 @@ int cmd_sweep(int argc, char **argv)
 	char err[2048];
 	struct store *st = NULL;
 	struct tally t;
-	size_t k, stored = 0, nshard = 0;
+	size_t k, stored = 0, nshard = 0, adopted = 0;
 	int opt, rc = EXIT_USAGE;
 	double t0;
 
@@ -853,10 +853,23 @@ int cmd_sweep(int argc, char **argv)
 			rc = EXIT_FAIL;
 			goto out;
 		}
-		if (have)
+		if (have) {
 			stored++;
-		else
+			/* a plain run that happens to be this point joins the sweep */
+			if (!dry) {
+				int a = store_adopt_run(st, r.run_id, c->sweep_id, err, sizeof(err));
+
+				if (a < 0) {
+					fprintf(stderr, "memsim sweep: %s\n", err);
+					run_free(&r);
+					rc = EXIT_FAIL;
+					goto out;
+				}
+				adopted += (size_t)a;
+			}
+		} else {
 			c->todo[c->ntodo++] = k;
+		}
 		if (dry) {
 			char label[512];
 
@@ -893,6 +906,9 @@ int cmd_sweep(int argc, char **argv)
 			c->sweep_id, shard, nshard, t.ran + t.raced, stored, t.failed + t.lost,
 			interrupted ? ", interrupted" : "", el, el > 0 ? (t.ran + t.raced) / el : 0.0,
 			jobs, jobs == 1 ? "" : "s", c->db);
+		if (adopted)
+			fprintf(stderr, "memsim sweep: %zu of the stored points were runs outside any "
+				"sweep; they are now part of sweep %s\n", adopted, c->sweep_id);
 		if (interrupted) {
 			fprintf(stderr, "memsim sweep: interrupted; run the same command again to finish "
 				"the remaining %zu points\n",

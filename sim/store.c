@@ -770,6 +770,42 @@ int store_put_sweep(struct store *st, const char *sweep_id, const char *spec,
 	return with_write_txn(st, put_sweep_txn, &a, err, errlen);
 }
 
+struct adopt_arg {
+	const char *run_id, *sweep_id;
+};
+
+static int adopt_txn(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct adopt_arg *a = arg;
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "UPDATE runs SET sweep_id = ?1 WHERE run_id = ?2 "
+				"AND sweep_id IS NULL AND EXISTS (SELECT 1 FROM sweeps "
+				"WHERE sweep_id = ?1)", -1, &s, NULL);
+	if (rc)
+		goto sqlerr;
+	bind_text(s, 1, a->sweep_id);
+	bind_text(s, 2, a->run_id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	return sqlite3_changes(st->db) ? 1 : 0;
+sqlerr:
+	st->busy = is_busy(rc);
+	seterr(err, errlen, "%s: run %s: %s", st->path, a->run_id, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+int store_adopt_run(struct store *st, const char *run_id, const char *sweep_id,
+		    char *err, size_t errlen)
+{
+	struct adopt_arg a = { run_id, sweep_id };
+
+	return with_write_txn(st, adopt_txn, &a, err, errlen);
+}
+
 void store_free_ids(char **ids, size_t n)
 {
 	size_t i;

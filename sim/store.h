@@ -75,6 +75,13 @@ int store_has_run(struct store *st, const char *run_id);
  */
 int store_put_sweep(struct store *st, const char *sweep_id, const char *spec,
 		    char *err, size_t errlen);
+/*
+ * Makes a stored run that belongs to no sweep part of sweep_id (a sweep meeting a point that
+ * a plain `memsim run` already stored).  Returns 1 if adopted, 0 if the run is absent or
+ * already in a sweep (then it stays where it is), -1 with a message.
+ */
+int store_adopt_run(struct store *st, const char *run_id, const char *sweep_id,
+		    char *err, size_t errlen);
 /* The run ids of a sweep in run_id order; *ids is malloc'ed (free with store_free_ids). */
 int store_sweep_runs(struct store *st, const char *sweep_id, char ***ids, size_t *n);
 void store_free_ids(char **ids, size_t n);

@@ -144,6 +144,17 @@ else bad concurrent_sweeps_on_one_database_exit_0 "exits $rcs: $(cat "$TMP"/c?.e
 canon "$c" >"$TMP/conc.csv"
 same concurrent_writers_store_every_point_once "$TMP/ref.csv" "$TMP/conc.csv"
 
+# a point a plain `memsim run` stored before is not run again, and joins the sweep
+a="$TMP/adopt.db"
+"$MEMSIM" run --db "$a" --scenario one-frame --set n=1500 --set writes=300 --policy tree \
+	--set heavy=64 --set light=16 >/dev/null 2>&1
+expect_status 0 sweep_over_a_plain_run_exits_0 "$MEMSIM" sweep --db "$a" $SMALL $AXES
+expect_grep sweep_skips_the_plain_run '18 points: 17 run, 1 already stored' "$TMP/err"
+expect_grep sweep_says_it_adopted_the_plain_run '1 of the stored points were runs outside any sweep' "$TMP/err"
+if [ "$(sqlite3 "$a" "SELECT count(*) FROM runs WHERE sweep_id = '$sid'")" = 18 ]; then
+	ok adopted_run_belongs_to_the_sweep
+else bad adopted_run_belongs_to_the_sweep "$(sqlite3 "$a" 'SELECT sweep_id, count(*) FROM runs GROUP BY 1')"; fi
+
 # ---- kill and resume ------------------------------------------------------------------------
 # Test hook: the whole sweep (parent and workers) dies by SIGKILL right after a worker has
 # stored its 3rd run; the re-run must finish with every point exactly once.

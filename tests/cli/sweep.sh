@@ -180,8 +180,10 @@ x="$TMP/ext.db"
 "$MEMSIM" sweep --db "$x" $SLOW heavy=16..512*2 --jobs 2 --quiet 2>/dev/null &
 pid=$!
 for _ in $(seq 200); do [ "$(nruns "$x")" -ge 2 ] && break; sleep 0.05; done
-kill -KILL "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+exec 3>&2 2>/dev/null	# no "Killed" notice from the shell
+kill -KILL "$pid"
+wait "$pid"
+exec 2>&3 3>&-
 echo "sigkill from outside after $(nruns "$x") of 18 runs"
 expect_status 0 resume_after_external_sigkill_exits_0 "$MEMSIM" sweep --db "$x" $SLOW heavy=16..512*2 --jobs 2
 canon "$x" >"$TMP/ext.csv"

@@ -132,6 +132,7 @@ demo: deps all
 bench: deps all
 	$(MAKE) -C tests/bench BUILD=$(abspath $(BUILD))
 	tests/bench/replay.sh $(BUILD)/memsim
+	tests/bench/sweep_speedup.sh $(BUILD)/memsim 2
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/memsim/analysis $(DESTDIR)$(PREFIX)/share/doc/memsim

@@ -39,6 +39,10 @@ for p in list hash tree hash-grow; do
 	run "rmap $p" --scenario population --set frames=20000 --set writes=20000 --model rmap --policy "$p" --profile seed-2012
 done
 
+say "a sweep: heavy x light hysteresis of the hash rmap on a small population (3 reps)"
+"$memsim" sweep --db "$db" --model rmap --scenario population --set frames=1000 --set writes=1000 \
+	--policy hash,hash-grow heavy=16..512*2 light=4..256*2 --if 'light < heavy' --reps 3 --jobs 2
+
 shopt -s nullglob
 samples=("$top"/traces/samples/*.mst)
 if [ ${#samples[@]} -gt 0 ]; then
@@ -60,6 +64,8 @@ say "stored runs"
 if [ -x "$top/analysis/demo-plots.sh" ]; then
 	say "plots"
 	"$top/analysis/demo-plots.sh" "$memsim" "$db" "$out/plots"
+	"$memsim" report --db "$db" --sweep last -o "$out/report"
+	echo "  report: $out/report/index.html"
 fi
 echo
 echo "demo: results in $db${top:+, plots in $out/plots}"

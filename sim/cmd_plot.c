@@ -31,23 +31,10 @@
 #include "plot.h"
 #include "run.h"
 #include "store.h"
+#include "util.h"
 
 #define MAX_SERIES_RUNS 12
 #define TITLE_WIDTH 86      /* characters per title line at the default size */
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void *xrealloc(void *p, size_t n)
 {

@@ -46,6 +46,7 @@
 #include "run.h"
 #include "store.h"
 #include "sweep.h"
+#include "util.h"
 
 #define MAX_JOBS 256
 #define MSG_TEXT 480
@@ -139,22 +140,6 @@ static int base_resolve(void *vctx, const char *name, uint64_t *v)
 	return 0;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /*
  * The sweep's identity: everything that decides its set of run ids, normalised (suffixes
  * expanded, ranges listed, spaces dropped), and nothing about how it is run (jobs, shard,
@@ -172,20 +157,20 @@ static int make_spec(struct sweep_ctx *c)
 	if (!f)
 		return -ENOMEM;
 	fprintf(f, "{\"memsim_version\":");
-	json_str(f, MEMSIM_VERSION);
+	json_write_string(f, MEMSIM_VERSION);
 	fprintf(f, ",\"model\":");
-	json_str(f, b->drv->name);
+	json_write_string(f, b->drv->name);
 	fprintf(f, ",\"trace\":");
-	json_str(f, b->trace_name);
+	json_write_string(f, b->trace_name);
 	if (!b->scen)	/* a generated trace's digest depends on the point; a file's does not */
 		fprintf(f, ",\"trace_digest\":\"%016" PRIx64 "\"", b->trace_digest);
 	fprintf(f, ",\"profile\":");
-	json_str(f, b->profile.name);
+	json_write_string(f, b->profile.name);
 	fprintf(f, ",\"profile_digest\":\"%016" PRIx64 "\",\"seed\":%" PRIu64 ",\"reps\":%u",
 		b->profile.digest, c->sw.base_seed, c->sw.reps);
 	if (sweep_axis_find(&c->sw, "policy") < 0) {
 		fprintf(f, ",\"policy\":");
-		json_str(f, b->policy);
+		json_write_string(f, b->policy);
 	}
 	fprintf(f, ",\"fixed\":{");
 	for (i = 0; i < ps->n; i++) {
@@ -193,12 +178,12 @@ static int make_spec(struct sweep_ctx *c)
 			continue;
 		param_value_text(ps, i, v, sizeof(v));
 		fprintf(f, "%s", first ? "" : ",");
-		json_str(f, ps->defs[i].name);
+		json_write_string(f, ps->defs[i].name);
 		fputc(':', f);
 		if (ps->defs[i].kind == PARAM_INT)
 			fputs(v, f);
 		else
-			json_str(f, v);
+			json_write_string(f, v);
 		first = false;
 	}
 	fprintf(f, "},\"axes\":");

@@ -11,22 +11,7 @@
 #include "scenarios.h"
 #include "sim.h"
 #include "store.h"
-
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
+#include "util.h"
 
 static void add_scenario_params(struct param_set *ps, const struct scenario *sc)
 {
@@ -112,19 +97,19 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	if (!f)
 		abort();
 	fprintf(f, "{\"memsim_version\":");
-	json_string(f, MEMSIM_VERSION);
+	json_write_string(f, MEMSIM_VERSION);
 	fprintf(f, ",\"model\":");
-	json_string(f, r->drv->name);
+	json_write_string(f, r->drv->name);
 	fprintf(f, ",\"policy\":");
-	json_string(f, r->policy);
+	json_write_string(f, r->policy);
 	/* A file is identified by its digest; only its base name goes into the configuration,
 	 * so the same trace at another path (another machine, a shard) is the same run. */
 	fprintf(f, ",\"trace\":");
-	json_string(f, o->trace ? (strrchr(o->trace, '/') ? strrchr(o->trace, '/') + 1 : o->trace)
+	json_write_string(f, o->trace ? (strrchr(o->trace, '/') ? strrchr(o->trace, '/') + 1 : o->trace)
 				: r->trace_name);
 	fprintf(f, ",\"trace_digest\":\"%016" PRIx64 "\",\"seed\":%" PRIu64 ",\"profile\":",
 		r->trace_digest, o->seed);
-	json_string(f, r->profile.name);
+	json_write_string(f, r->profile.name);
 	fprintf(f, ",\"profile_digest\":\"%016" PRIx64 "\",\"params\":", r->profile.digest);
 	param_write_json(&r->params, f);
 	fputc('}', f);

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 #include "store.h"
+#include "util.h"
 
 #define STORE_BUSY_TIMEOUT_MS 10000
 /* Retries of a whole transaction after SQLite gave up waiting: 60 x 10 s is ten minutes. */
@@ -125,20 +126,6 @@ static const char schema_sql[] =
 #define RUN_COLS "run_id, sweep_id, model, policy, trace, trace_digest, seed, " \
 		 "profile_name, profile_digest, event_digest, memsim_version, "  \
 		 "config_json, wall_ns, status, created"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static bool is_busy(int rc)
 {

@@ -20,23 +20,10 @@
 #include "hash.h"
 #include "param.h"
 #include "sweep.h"
+#include "util.h"
 
 #define EXPR_MAX_DEPTH 64
 #define EXPR_MAX_NODES 1024
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static bool is_name_start(int c) { return isalpha(c) || c == '_'; }
 static bool is_name_char(int c) { return isalnum(c) || c == '_'; }
@@ -1241,22 +1228,6 @@ int sweep_parse_shard(const char *s, unsigned *i, unsigned *n)
 	return 0;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 void sweep_write_axes_json(const struct sweep *sw, FILE *out)
 {
 	size_t i, j;
@@ -1266,7 +1237,7 @@ void sweep_write_axes_json(const struct sweep *sw, FILE *out)
 		const struct sweep_axis *ax = &sw->axes[i];
 
 		fprintf(out, "%s{\"name\":", i ? "," : "");
-		json_str(out, ax->name);
+		json_write_string(out, ax->name);
 		if (ax->expr) {
 			char buf[1024];
 			const char *p;
@@ -1278,7 +1249,7 @@ void sweep_write_axes_json(const struct sweep *sw, FILE *out)
 					buf[o++] = *p;
 			buf[o] = 0;
 			fprintf(out, ",\"expr\":");
-			json_str(out, buf);
+			json_write_string(out, buf);
 		} else {
 			fprintf(out, ",\"values\":[");
 			for (j = 0; j < ax->nvalues; j++) {
@@ -1287,7 +1258,7 @@ void sweep_write_axes_json(const struct sweep *sw, FILE *out)
 				if (ax->values[j].is_num)
 					fprintf(out, "%" PRIu64, ax->values[j].num);
 				else
-					json_str(out, ax->values[j].text);
+					json_write_string(out, ax->values[j].text);
 			}
 			fputc(']', out);
 		}
@@ -1303,7 +1274,7 @@ void sweep_write_axes_json(const struct sweep *sw, FILE *out)
 				buf[o++] = *p;
 		buf[o] = 0;
 		fprintf(out, "%s{\"if\":", sw->naxes || i ? "," : "");
-		json_str(out, buf);
+		json_write_string(out, buf);
 		fputc('}', out);
 	}
 	fputc(']', out);

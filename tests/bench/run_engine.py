@@ -185,6 +185,7 @@ def main():
     ap.add_argument("--doc")
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--command", default="make bench", help="how the run was started")
     ap.add_argument("--sizes", default="1000,1000000", help="comma-separated N (quick checks)")
     a = ap.parse_args()
     global SIZES
@@ -243,7 +244,8 @@ def main():
     rows, notes = table(ds)
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     head = [
-        "Measured %s on %s (`uname -r` %s), by `make bench`." % (when, cpu_model(), os.uname().release),
+        "Measured %s on %s (`uname -r` %s), by `%s`." % (when, cpu_model(), os.uname().release,
+                                                          a.command),
         "",
         "Hold model, mean increment 1 ms (integer ns), median of %d rounds, each run >= %g s of CPU"
         " time after a warm-up of N events; events per CPU second (the machine is shared, so CPU"

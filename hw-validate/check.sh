@@ -2,7 +2,11 @@
 # hw-validate/check.sh BUILD_DIR — `make -C hw-validate check`: builds the module, the
 # harness and the guest image, tests the runner's error paths, boots the guest twice with
 # -icount running qemu/plans/check.sh, checks what came back, and checks that both runs
-# are byte-identical.  Prints "ok NAME" / "FAIL NAME: why" and ends with "N passed, N failed".
+# are byte-identical; then `memsim calibrate --plan small` and `memsim validate --scenarios
+# small` twice each in the guest (identical profiles and tables, errors within 15 %), and
+# their native path with a stand-in harness.  Prints "ok NAME" / "FAIL NAME: why" and ends
+# with "N passed, N failed".  MEMSIM=path/to/memsim picks the binary (default ../build/memsim,
+# built if missing).
 set -u
 cd "$(dirname "$0")"
 # run from the top-level make check: its job server and variables are not ours
@@ -133,4 +137,84 @@ for f in "$A"/*.txt; do
 done
 if [ "$nfiles" -ge 12 ] && [ -z "$differ" ]; then ok two_icount_runs_are_byte_identical
 else bad two_icount_runs_are_byte_identical "$nfiles files, differing:${differ:- none}"; fi
+
+# ---- calibration and validation in the guest (memsim calibrate / validate) ------------------
+MEMSIM=${MEMSIM:-$(cd .. && pwd)/build/memsim}
+if [ "$MEMSIM" = "$(cd .. && pwd)/build/memsim" ]; then
+	make -s --no-print-directory -C .. all >"$T/memsim-build.log" 2>&1 ||
+		{ bad memsim_builds "$(tail -3 "$T/memsim-build.log")"; finish; }
+fi
+[ -x "$MEMSIM" ] || { bad memsim_builds "$MEMSIM: not found"; finish; }
+# SOURCE_DATE_EPOCH fixes the profile's date line, so that two calibrations compare whole
+export SOURCE_DATE_EPOCH=0
+unset MEMSIM_DB
+CAL="$MEMSIM calibrate --qemu --hw $PWD --hw-build $B --plan small --name cal-small --quiet"
+VAL="$MEMSIM validate --qemu --hw $PWD --hw-build $B --scenarios small --max-error 15 --quiet"
+for run in a b; do
+	t0=$(date +%s)
+	expect 0 calibrate_small_plan_$run $CAL --keep "$T/cal-$run" --db "$T/cal.db" -o "$T/cal-$run.prof"
+	expect 0 validate_small_scenarios_$run $VAL --profile "$T/cal-a.prof" --keep "$T/val-$run" \
+		--db "$T/cal.db" --plot "$T/val-$run.png"
+	echo "   calibrate + validate $run: $(( $(date +%s) - t0 )) s"
+done
+if cmp -s "$T/cal-a.prof" "$T/cal-b.prof"; then ok calibration_twice_gives_the_same_profile
+else bad calibration_twice_gives_the_same_profile "$(diff "$T/cal-a.prof" "$T/cal-b.prof" | head -3 | tr '\n' ' ')"; fi
+grep_ok profile_says_its_basis_is_instructions '^meta basis instructions$' "$T/cal-a.prof"
+grep_ok profile_names_counters_used '^meta counters task-clock' "$T/cal-a.prof"
+missing=
+for u in list_hop bucket_visit tree_node alloc free p2m_entry preempt_check; do
+	grep -q "^cost $u [0-9]" "$T/cal-a.prof" || missing="$missing $u"
+done
+[ -z "$missing" ] && ok profile_prices_every_unit_the_plan_exercises ||
+	bad profile_prices_every_unit_the_plan_exercises "no cost line for:$missing"
+# validate's table: both models within 15 % (also enforced by --max-error), same work counted
+grep_ok validate_rmap_within_15_percent '^model rmap .*\(within --max-error\)' "$T/validate_small_scenarios_a.log"
+grep_ok validate_relinquish_within_15_percent '^model relinquish .*\(within --max-error\)' "$T/validate_small_scenarios_a.log"
+grep_ok validate_simulator_counts_the_modules_work 'the same work units as the module in every scenario' \
+	"$T/validate_small_scenarios_a.log"
+# (the table: the lines on where it was stored and drawn name different files)
+for run in a b; do
+	grep -v -e '^validation ' -e '^plot ' "$T/validate_small_scenarios_$run.log" > "$T/val-$run.table"
+done
+if [ -s "$T/val-a.table" ] && cmp -s "$T/val-a.table" "$T/val-b.table" &&
+   cmp -s "$T/val-a/r001.txt" "$T/val-b/r001.txt"; then ok validation_twice_gives_the_same_table
+else bad validation_twice_gives_the_same_table "$(diff "$T/val-a.table" "$T/val-b.table" | head -4 | tr '\n' ' ')"; fi
+[ -s "$T/val-a.png" ] && ok validate_draws_its_plot || bad validate_draws_its_plot "no $T/val-a.png"
+# stored once: the second, identical calibration and validation are recognised
+db_rows=$(sqlite3 "$T/cal.db" "SELECT (SELECT count(*) FROM calibrations) || ' ' ||
+	(SELECT count(*) FROM calibration_batches) || ' ' || (SELECT count(*) FROM validations) || ' ' ||
+	(SELECT count(*) FROM validation_rows) || ' ' || (SELECT count(*) FROM runs)" 2>&1)
+nb=$(cat "$T"/cal-a/r*.txt | grep -c '^batch ')
+[ "$db_rows" = "1 $nb 1 2 2" ] && ok calibration_and_validation_stored_once ||
+	bad calibration_and_validation_stored_once "calibrations, batches, validations, rows, runs: $db_rows (want 1 $nb 1 2 2)"
+# refit from the kept outputs: the very same profile
+expect 0 calibrate_from_kept_outputs "$MEMSIM" calibrate --from "$T/cal-a" --plan small --name cal-small \
+	-o "$T/cal-from.prof" &&
+	{ cmp -s "$T/cal-a.prof" "$T/cal-from.prof" && ok refit_from_kept_outputs_is_identical ||
+	  bad refit_from_kept_outputs_is_identical "$(diff "$T/cal-a.prof" "$T/cal-from.prof" | head -3 | tr '\n' ' ')"; }
+# the native path, with a stand-in harness that replays the guest's outputs in order
+cat > "$T/fake-hw" <<EOF
+#!/bin/sh
+i=\$(( \$(cat "$T/fake-hw.count" 2>/dev/null || echo 0) + 1 ))
+echo \$i > "$T/fake-hw.count"
+echo "\$*" >> "$T/fake-hw.args"
+[ -n "\$FAKE_FAIL" ] && { echo "memsim-hw: /dev/memsim: No such file or directory (is memsim.ko loaded?)" >&2; exit 1; }
+cat "$T/cal-a/r\$(printf %03d \$i).txt"
+EOF
+chmod +x "$T/fake-hw"
+rm -f "$T/fake-hw.count" "$T/fake-hw.args"
+expect 0 calibrate_native_runs_the_harness_per_request "$MEMSIM" calibrate --native --harness "$T/fake-hw" \
+	--plan small --measure tsc --quiet -o "$T/cal-native.prof"
+grep_ok native_harness_gets_the_plans_arguments '^-e cycles,instructions,task-clock -n 1 -k 2 selftest none null$' "$T/fake-hw.args"
+if [ "$(grep '^cost ' "$T/cal-native.prof")" = "$(grep '^cost ' "$T/cal-a.prof")" ]; then
+	ok native_path_fits_the_same_costs
+else bad native_path_fits_the_same_costs "cost lines differ from the guest's"; fi
+grep_ok native_tsc_profile_is_marked_clock_based '^meta basis clock-based$' "$T/cal-native.prof"
+rm -f "$T/fake-hw.count"
+FAKE_FAIL=1 expect 1 calibrate_native_reports_a_failing_harness "$MEMSIM" calibrate --native \
+	--harness "$T/fake-hw" --plan small --quiet -o "$T/cal-fail.prof" &&
+	grep_ok calibrate_native_failure_names_the_request 'request 1 \(selftest none null n=1\): memsim-hw exit 1: .*is memsim.ko loaded' \
+		"$T/calibrate_native_reports_a_failing_harness.log"
+expect 2 validate_without_profile_is_usage "$MEMSIM" validate --from "$T/val-a"
+expect 2 calibrate_unknown_plan_is_usage "$MEMSIM" calibrate --plan /nonexistent.plan -o "$T/x.prof"
 finish

@@ -917,30 +917,33 @@ void calib_req_drop_param(struct calib_req *r, const char *name)
 /* ---- built-in plans ------------------------------------------------------------------- */
 
 /*
- * The built-in plan: every reverse map built and destroyed at sizes from a few KiB of
- * structure (cache-resident on any machine) to a few MiB (the list stops at 3000: its
- * destroy walks n^2/2 nodes); the sharing machine's destroy with every reverse map, a
- * preemptible relinquish at two batch sizes (preempt_check and its continuation), and share
- * and unshare, which separate page_put, refcount and p2m_entry (in a destroy p2m_entry and
- * page_put are always equal).  Lookups are left out on purpose: docs/validation.md shows
- * what they do to the fit.  ~5.5e9 instructions: about a minute under TCG.
+ * The built-in plan: every reverse map built, destroyed and searched at sizes from a few KiB
+ * of structure (cache-resident on any machine) to a few MiB (the list stops at 3000: its
+ * destroy and lookup walk n^2/2 nodes); the sharing machine's destroy with every reverse
+ * map, a preemptible relinquish at two batch sizes (preempt_check and its continuation), and
+ * share and unshare, which separate page_put, refcount and p2m_entry (in a destroy
+ * p2m_entry and page_put are always equal).  ~7e9 instructions: under a minute under TCG.
  */
 static const char plan_builtin[] =
 	"# memsim calibrate --plan builtin: MODEL POLICY OP n=SIZES [k=BATCHES] [PARAM=VALUE]...\n"
 	"selftest none null n=1 k=3\n"
 	"rmap list build n=100,300,1000,3000\n"
 	"rmap list destroy n=100,300,1000,3000\n"
+	"rmap list lookup n=100,300,1000,3000\n"
 	"rmap hash build n=100,300,1000,10000,100000\n"
 	"rmap hash destroy n=100,300,1000,10000,100000\n"
+	"rmap hash lookup n=100,300,1000,10000,100000\n"
 	"rmap tree build n=100,300,1000,10000,100000\n"
 	"rmap tree destroy n=100,300,1000,10000,100000\n"
+	"rmap tree lookup n=100,300,1000,10000,100000\n"
 	"rmap hash-grow build n=100,300,1000,10000,100000\n"
 	"rmap hash-grow destroy n=100,300,1000,10000,100000\n"
+	"rmap hash-grow lookup n=100,300,1000,10000,100000\n"
 	"sharing list+monolithic destroy n=100,300,1000,3000 k=1\n"
 	"sharing hash+monolithic destroy n=100,1000,10000,100000 k=1\n"
 	"sharing tree+monolithic destroy n=100,1000,10000,100000 k=1\n"
 	"sharing hash-grow+monolithic destroy n=100,1000,10000,100000 k=1\n"
-	"sharing hash+preemptible destroy n=1000,10000 batch=8 k=1\n"
+	"sharing hash+preemptible destroy n=1000,10000 batch=1 k=1\n"
 	"sharing hash+preemptible destroy n=1000,10000 batch=64 k=1\n"
 	"sharing hash+monolithic share n=100,1000,10000 k=1\n"
 	"sharing hash+monolithic unshare n=100,1000,10000 k=1\n";
@@ -955,6 +958,7 @@ static const char plan_small[] =
 	"rmap hash destroy n=100,400,1500 k=1\n"
 	"rmap tree build n=100,400,1500 k=1\n"
 	"rmap tree destroy n=100,400,1500 k=1\n"
+	"rmap tree lookup n=100,1500 k=1\n"
 	"rmap hash-grow build n=100,400,1500 k=1\n"
 	"rmap hash-grow destroy n=100,400,1500 k=1\n"
 	"sharing list+monolithic destroy n=100,400 k=1\n"

@@ -158,7 +158,7 @@ struct calib_tiers {
 	struct calib_fit band[CALIB_MAX_TIERS];
 	bool used[CALIB_MAX_TIERS];
 	size_t nobs[CALIB_MAX_TIERS];
-	char msg[CALIB_MAX_TIERS][160];
+	char msg[CALIB_MAX_TIERS][256];
 };
 int calib_fit_tiers(const struct calib_obs *obs, size_t n, const struct calib_fit_opts *o,
 		    const uint64_t *bounds, unsigned nb, struct calib_tiers *t,

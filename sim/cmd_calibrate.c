@@ -736,7 +736,7 @@ static const char calib_schema[] =
 	"  idx INTEGER NOT NULL, model TEXT NOT NULL, policy TEXT NOT NULL, n INTEGER NOT NULL,\n"
 	"  params TEXT NOT NULL, measured REAL NOT NULL, predicted_units REAL NOT NULL,\n"
 	"  err_units_pct REAL, predicted_sim REAL NOT NULL, err_sim_pct REAL,\n"
-	"  work_match INTEGER NOT NULL, work_diff TEXT, sim_run_id TEXT,\n"
+	"  work_match INTEGER NOT NULL, work_diff TEXT, sim_run_id TEXT, irqs REAL,\n"
 	"  PRIMARY KEY (validation_id, idx));\n";
 
 /* Opens the store and makes sure the calibration tables exist. */
@@ -1392,6 +1392,7 @@ struct vrow {
 	char model[CALIB_NAME_LEN], policy[CALIB_NAME_LEN], params[160];
 	uint64_t n;
 	double measured, pred_units, pred_sim;
+	double irqs;              /* interrupts in the measured batches (mean) */
 	bool work_match;
 	char work_diff[256];
 	char run_id[17];
@@ -1566,7 +1567,7 @@ static int store_validation(const char *db, const char *id, const char *date,
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto sqlerr;
 	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(h, "INSERT INTO validation_rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	if (sqlite3_prepare_v2(h, "INSERT INTO validation_rows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, &s, NULL))
 		goto sqlerr;
 	for (i = 0; i < n; i++) {
@@ -1593,6 +1594,7 @@ static int store_validation(const char *db, const char *id, const char *date,
 			sqlite3_bind_text(s, 14, v->run_id, -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(s, 14);
+		sqlite3_bind_double(s, 15, v->irqs);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			goto sqlerr;
 	}
@@ -1895,8 +1897,10 @@ int cmd_validate(int argc, char **argv)
 			off += (size_t)snprintf(v->params + off, sizeof(v->params) - off, "%s%s=%" PRIu64,
 						j ? "," : "", sc[i].pname[j], sc[i].pval[j]);
 		/* the mean over the batches; the work is the same in each (deterministic) */
-		for (j = 0; j < s->n; j++)
+		for (j = 0; j < s->n; j++) {
 			v->measured += s->b[j].o.y / (double)s->n;
+			v->irqs += (double)s->b[j].irqs / (double)s->n;
+		}
 		memcpy(wu, s->b[0].o.wu, sizeof(wu));
 		memset(&w, 0, sizeof(w));
 		memcpy(w.n, wu, sizeof(w.n));
@@ -1939,15 +1943,15 @@ int cmd_validate(int argc, char **argv)
 	if (pbasis && strcmp(pbasis, basis))
 		printf("warning: the profile's basis (%s) is not what was measured (%s): the errors "
 		       "compare different quantities\n", pbasis, basis);
-	printf("%-10s %-26s %8s %14s %14s %8s %14s %8s  %s\n", "model", "policy", "n", "measured",
-	       "pred.units", "err%", "pred.sim", "err%", "work");
+	printf("%-10s %-26s %7s %13s %5s %13s %7s %13s %7s  %s\n", "model", "policy", "n",
+	       "measured", "irqs", "pred.units", "err%", "pred.sim", "err%", "work");
 	for (i = 0; i < nsc; i++) {
 		const struct vrow *v = &rows[i];
 		char pol[64];
 
 		snprintf(pol, sizeof(pol), "%s%s%s", v->policy, v->params[0] ? " " : "", v->params);
-		printf("%-10s %-26s %8" PRIu64 " %14.0f %14.0f %+8.2f %14.0f %+8.2f  %s\n", v->model,
-		       pol, v->n, v->measured, v->pred_units, err_pct(v->pred_units, v->measured),
+		printf("%-10s %-26s %7" PRIu64 " %13.0f %5.3g %13.0f %+7.2f %13.0f %+7.2f  %s\n", v->model,
+		       pol, v->n, v->measured, v->irqs, v->pred_units, err_pct(v->pred_units, v->measured),
 		       v->pred_sim, err_pct(v->pred_sim, v->measured),
 		       !work_check ? "not checked" : v->work_match ? "same" : v->work_diff);
 	}

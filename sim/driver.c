@@ -6,6 +6,7 @@
 const struct model_driver *const model_drivers[] = {
 	&rmap_driver,
 	&relinquish_driver,
+	&superpage_driver,
 	&null_driver,
 	NULL,
 };

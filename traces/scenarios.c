@@ -20,6 +20,7 @@ static const struct scenario *const scenarios[] = {
 	&scenario_smoke,
 	&scenario_one_frame,
 	&scenario_population,
+	&scenario_fork_storm,
 	NULL
 };
 

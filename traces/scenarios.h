@@ -17,6 +17,7 @@
 extern const struct scenario scenario_smoke;
 extern const struct scenario scenario_one_frame;    /* scen_sharing.c */
 extern const struct scenario scenario_population;   /* scen_sharing.c */
+extern const struct scenario scenario_fork_storm;   /* scen_superpage.c */
 
 #define SCENARIO_MAX_PARAMS 32
 

@@ -15,6 +15,7 @@ cases=(
 	"population-tree|--scenario population --set frames=2000 --set big_ppm=2000 --set big_min=2000 --set big_max=4000 --set writes=2000 --model rmap --policy tree --seed 7"
 	"population-hash-grow-all|--scenario population --set frames=1000 --set domains=3 --set destroy=0 --model rmap --policy hash-grow"
 	"sample-fork-tar-hash|--trace $top/traces/samples/fork-tar-2g-10s.mst --model rmap --policy hash"
+	"fork-storm-marked|--scenario fork-storm --set region_gb=1 --set forks=4 --set pt_attempts=8 --model superpage --policy marked --seed 3"
 )
 
 canon() { # JSON on stdin -> metrics and event digest, one per line

@@ -212,7 +212,7 @@ else bad native_path_fits_the_same_costs "cost lines differ from the guest's"; f
 grep_ok native_tsc_profile_is_marked_clock_based '^meta basis clock-based$' "$T/cal-native.prof"
 rm -f "$T/fake-hw.count"
 FAKE_FAIL=1 expect 1 calibrate_native_reports_a_failing_harness "$MEMSIM" calibrate --native \
-	--harness "$T/fake-hw" --plan small --quiet -o "$T/cal-fail.prof" &&
+	--harness "$T/fake-hw" --plan small --quiet --keep "$T/cal-fail" -o "$T/cal-fail.prof" &&
 	grep_ok calibrate_native_failure_names_the_request 'request 1 \(selftest none null n=1\): memsim-hw exit 1: .*is memsim.ko loaded' \
 		"$T/calibrate_native_reports_a_failing_harness.log"
 expect 2 validate_without_profile_is_usage "$MEMSIM" validate --from "$T/val-a"

@@ -817,7 +817,7 @@ static int parse_lines(const char *text, const char *origin, unsigned nwords,
 				     lineno, tok[i], eq + 1);
 				goto bad;
 			}
-			if (!strcmp(tok[i], "k") && nwords == 3) {
+			if (!strcmp(tok[i], "k")) {
 				if (v < 1 || v > 10000) {
 					fail(err, errlen, "%s:%u: k=%" PRIu64 ": want 1..10000 batches",
 					     origin, lineno, v);

@@ -198,8 +198,8 @@ struct calib_req {
 int calib_plan_parse(const char *text, const char *origin, struct calib_req **reqs,
 		     size_t *n, char *err, size_t errlen);
 /*
- * Parses a validation scenario list: each line `MODEL POLICY n=N [NAME=VALUE]...` (op left
- * empty, k = 1).  Same conventions.
+ * Parses a validation scenario list: each line `MODEL POLICY n=N [k=K] [NAME=VALUE]...` (op
+ * left empty, k = 1 by default).  Same conventions.
  */
 int calib_scen_parse(const char *text, const char *origin, struct calib_req **reqs,
 		     size_t *n, char *err, size_t errlen);

@@ -445,6 +445,8 @@ static int measure_native(const struct hw_opts *o, const struct calib_req *reqs,
 
 	if (o->harness)
 		snprintf(harness, sizeof(harness), "%s", o->harness);
+	else if (o->hw_build && o->hw_build[0] == '/')
+		snprintf(harness, sizeof(harness), "%s/harness/memsim-hw", o->hw_build);
 	else
 		snprintf(harness, sizeof(harness), "%s/%s/harness/memsim-hw", find_hw_dir(o->hw_dir),
 			 o->hw_build ? o->hw_build : "build");
@@ -496,9 +498,22 @@ static int measure_native(const struct hw_opts *o, const struct calib_req *reqs,
 	return 0;
 }
 
+/* Whether a measurement left anything (a harness output or the runner's log) in dir. */
+static bool dir_has_outputs(const char *dir)
+{
+	char p[PATH_MAX + 32];
+
+	snprintf(p, sizeof(p), "%s/r001.txt", dir);
+	if (!access(p, F_OK))
+		return true;
+	snprintf(p, sizeof(p), "%s/qemu-run.log", dir);
+	return !access(p, F_OK);
+}
+
 /*
- * Measures reqs (or reads --from) and parses request i's output into sets[i].  0, or -1
- * with a message; the working directory is left for inspection on failure.
+ * Measures reqs (or reads --from) and parses request i's output into sets[i].  Returns 0,
+ * EXIT_FAIL (the measurement failed) or EXIT_USAGE (--from: the files are not what the
+ * plan says), with a message; the working directory is left for inspection on failure.
  */
 static int measure(const struct hw_opts *o, const struct calib_req *reqs, size_t n,
 		   struct calib_set *sets, struct hw_result *res, char *err, size_t errlen)
@@ -513,7 +528,7 @@ static int measure(const struct hw_opts *o, const struct calib_req *reqs, size_t
 
 		if (!is_dir(o->from)) {
 			snprintf(err, errlen, "--from %s: not a directory", o->from);
-			return -1;
+			return EXIT_USAGE;
 		}
 		snprintf(res->dir, sizeof(res->dir), "%s", o->from);
 		snprintf(info, sizeof(info), "%s/run.info", o->from);
@@ -527,7 +542,7 @@ static int measure(const struct hw_opts *o, const struct calib_req *reqs, size_t
 			fclose(f);
 	} else {
 		if (work_dir(o, res, err, errlen))
-			return -1;
+			return EXIT_FAIL;
 		rc = o->mode == HW_QEMU ? measure_qemu(o, reqs, n, res, err, errlen) :
 					  measure_native(o, reqs, n, res, err, errlen);
 	}
@@ -573,9 +588,15 @@ static int measure(const struct hw_opts *o, const struct calib_req *reqs, size_t
 		/* the caller's sets are zeroed: freeing those never filled is harmless */
 		for (i = 0; i < n; i++)
 			calib_set_free(&sets[i]);
-		if (o->mode != HW_FROM)
+		if (o->mode == HW_FROM)
+			return EXIT_USAGE;
+		if (res->tmpdir && !dir_has_outputs(res->dir)) {
+			rm_tree(res->dir);   /* nothing to look at */
+			res->tmpdir = false;
+		} else {
 			snprintf(err + strlen(err), errlen - strlen(err), " [outputs in %s]", res->dir);
-		return -1;
+		}
+		return EXIT_FAIL;
 	}
 	return 0;
 }
@@ -1208,12 +1229,14 @@ int cmd_calibrate(int argc, char **argv)
 		fprintf(stderr, "%s calibrate: out of memory\n", prog);
 		goto out;
 	}
-	if (measure(&hw, reqs, nreq, sets, &res, err, sizeof(err))) {
+	rc = measure(&hw, reqs, nreq, sets, &res, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "%s calibrate: %s\n", prog, err);
 		free(sets);
 		sets = NULL;
 		goto out;
 	}
+	rc = EXIT_FAIL;
 	c.measure = default_measure(&hw, &res);
 	c.basis = basis_of(c.measure, &res);
 	c.source = mode_name(&hw, &res);
@@ -1720,7 +1743,7 @@ static void validate_usage(FILE *out)
 		"\n"
 		"  --profile P         the cost profile (a file from memsim calibrate, or a built-in)\n"
 		"  --scenarios S       builtin (default), small, or a file of lines\n"
-		"                      `MODEL RMAP+RELINQUISH n=N [NAME=VALUE]...` (MODEL: rmap or\n"
+		"                      `MODEL RMAP+RELINQUISH n=N [k=K] [NAME=VALUE]...` (MODEL: rmap or\n"
 		"                      relinquish, the simulator model the row belongs to; pending=0|1\n"
 		"                      is the module's preemption answer, default 1)\n"
 		"  --print-scenarios   print the scenario list and exit\n"
@@ -1841,6 +1864,11 @@ int cmd_validate(int argc, char **argv)
 		fprintf(stderr, "%s validate: --profile P: the cost profile to validate is required\n", prog);
 		goto out;
 	}
+	if (plot && (!strrchr(plot, '.') || (strcmp(strrchr(plot, '.'), ".png") &&
+					      strcmp(strrchr(plot, '.'), ".svg")))) {
+		fprintf(stderr, "%s validate: --plot %s: want a .png or .svg file\n", prog, plot);
+		goto out;
+	}
 	if (profile_load(profile, &prof, err, sizeof(err))) {
 		fprintf(stderr, "%s validate: --profile %s\n", prog, err);
 		goto out;
@@ -1862,13 +1890,14 @@ int cmd_validate(int argc, char **argv)
 		snprintf(mreq[i].model, sizeof(mreq[i].model), "sharing");
 		snprintf(mreq[i].op, sizeof(mreq[i].op), "destroy");
 	}
-	rc = EXIT_FAIL;
-	if (measure(&hw, mreq, nsc, sets, &res, err, sizeof(err))) {
+	rc = measure(&hw, mreq, nsc, sets, &res, err, sizeof(err));
+	if (rc) {
 		fprintf(stderr, "%s validate: %s\n", prog, err);
 		free(sets);
 		sets = NULL;
 		goto out;
 	}
+	rc = EXIT_FAIL;
 	meas = default_measure(&hw, &res);
 	basis = basis_of(meas, &res);
 	snprintf(tmpdir, sizeof(tmpdir), "%s/memsim-prof-XXXXXX",

@@ -37,8 +37,6 @@
 
 enum { EV_DESTROY_SLICE = 1 };
 
-#define DESTROY_QUEUE_MAX 4096
-
 static const char *const relinquish_choices[] = {
 	"monolithic", "preemptible", "preemptible-seed", "weighted", NULL
 };
@@ -62,8 +60,8 @@ struct sharing_drv {
 	uint64_t dom0_period_ns, dom0_burst_ns, softlockup_ns;
 
 	/* destroy hypercalls waiting for / running on pCPU 0 */
-	uint32_t destroy_q[DESTROY_QUEUE_MAX];
-	unsigned dq_head, dq_len;
+	uint32_t *destroy_q;        /* FIFO [dq_head, dq_head + dq_len) of a growable array */
+	size_t dq_head, dq_len, dq_cap;
 	bool destroy_running;
 	uint64_t destroy_started_ns;
 	uint64_t pcpu0_free_at;     /* pCPU 0 is busy (stretch or dom0 bursts) until then */
@@ -76,7 +74,7 @@ struct sharing_drv {
 	uint64_t stretches, longest_stretch_ns, stretches_over;
 	uint64_t dom0_delayed, dom0_wait_total_ns, dom0_wait_max_ns;
 	uint64_t rmap_bytes_peak, rmap_entries_peak;
-	uint64_t ignored_records, model_errors, implicit_domains, destroy_queue_full;
+	uint64_t ignored_records, model_errors, implicit_domains;
 	uint64_t cow_noop;
 };
 
@@ -239,9 +237,30 @@ static int destroy_slice(struct sharing_drv *d, uint32_t domain)
 	if (d->destroy_last_ns > d->destroy_max_ns)
 		d->destroy_max_ns = d->destroy_last_ns;
 	d->destroy_running = false;
-	d->dq_head = (d->dq_head + 1) % DESTROY_QUEUE_MAX;
+	d->dq_head++;
 	d->dq_len--;
 	return start_next_destroy(d);
+}
+
+/* Appends to the destroy FIFO, compacting or growing the array as needed. */
+static int queue_destroy(struct sharing_drv *d, uint32_t domain)
+{
+	if (d->dq_head + d->dq_len == d->dq_cap) {
+		if (d->dq_head) {
+			memmove(d->destroy_q, d->destroy_q + d->dq_head, d->dq_len * sizeof(*d->destroy_q));
+			d->dq_head = 0;
+		} else {
+			size_t cap = d->dq_cap ? 2 * d->dq_cap : 16;
+			uint32_t *q = realloc(d->destroy_q, cap * sizeof(*q));
+
+			if (!q)
+				return -1;
+			d->destroy_q = q;
+			d->dq_cap = cap;
+		}
+	}
+	d->destroy_q[d->dq_head + d->dq_len++] = domain;
+	return 0;
 }
 
 /* ---- records ---------------------------------------------------------------------------- */
@@ -298,12 +317,10 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		}
 		break;
 	case TR_DOMAIN_DESTROY:
-		if (d->dq_len == DESTROY_QUEUE_MAX) {
-			d->destroy_queue_full++;
-			break;
+		if (queue_destroy(d, r->domain)) {
+			snprintf(s->err, sizeof(s->err), "out of memory queueing a destroy");
+			return -1;
 		}
-		d->destroy_q[(d->dq_head + d->dq_len) % DESTROY_QUEUE_MAX] = r->domain;
-		d->dq_len++;
 		if (start_next_destroy(d))
 			return -1;
 		break;
@@ -456,6 +473,7 @@ static void destroy(void *ctx)
 	if (!d)
 		return;
 	sharing_model_destroy(d->sm);
+	free(d->destroy_q);
 	free(d);
 }
 

@@ -42,6 +42,9 @@
  * unchanged.  The now heap is sized before a refill from b[i].nmin; if that growth fails, pop
  * (which cannot fail) takes the least (time, seq) of the bucket by a linear scan instead and
  * leaves q->last where it was.  Slow but exact.
+ *
+ * A push earlier than q->last breaks the contract of eventq.h (monotone keys) and is
+ * refused with -EINVAL, the queue unchanged.
  */
 #include <errno.h>
 #include <stdlib.h>

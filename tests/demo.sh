@@ -39,6 +39,25 @@ for p in list hash tree hash-grow; do
 	run "rmap $p" --scenario population --set frames=20000 --set writes=20000 --model rmap --policy "$p" --profile seed-2012
 done
 
+say "seed 002: a 64 GiB superpage region mapped into the child on each of 16 forks (seed-2012)"
+run_sp() { # label, memsim run args...
+	local label=$1; shift
+	printf '  %-44s ' "$label"
+	"$memsim" run --db "$db" --json "$@" >"$out/last.json"
+	python3 - "$out/last.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+print(f"per fork {m['fork_map_ns']/1e6:9.1f} ms  per map {int(m['map_mean_ns']):>6} ns"
+      f"  count updates {int(m['refcount_ops']):>11}  violations {int(m['invariant_violations'])}")
+PY
+}
+for b in 1 4; do
+	for p in per-page marked; do
+		run_sp "superpage $p, hypercall_batch=$b" --scenario fork-storm --model superpage \
+			--policy "$p" --set hypercall_batch=$b --profile seed-2012
+	done
+done
+
 say "a sweep: heavy x light hysteresis of the hash rmap on a small population (3 reps)"
 "$memsim" sweep --db "$db" --model rmap --scenario population --set frames=1000 --set writes=1000 \
 	--policy hash,hash-grow heavy=16..512*2 light=4..256*2 --if 'light < heavy' --reps 3 --jobs 2

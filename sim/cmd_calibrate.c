@@ -55,7 +55,9 @@
 
 /* Paths and messages are composed into fixed buffers; a path near PATH_MAX may cut a
  * message short, which is acceptable for a message (file names are checked on use). */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define DEFAULT_EVENTS "cycles,instructions,task-clock"
 #define DEFAULT_TIMEOUT_S 1800

@@ -8,6 +8,7 @@ const struct model_driver *const model_drivers[] = {
 	&relinquish_driver,
 	&superpage_driver,
 	&null_driver,
+	&scrub_driver,
 	NULL,
 };
 

@@ -35,6 +35,7 @@ struct model_driver {
 extern const struct model_driver rmap_driver;        /* drv_sharing.c */
 extern const struct model_driver relinquish_driver;  /* drv_sharing.c */
 extern const struct model_driver null_driver;        /* drv_null.c */
+extern const struct model_driver scrub_driver;       /* drv_scrub.c */
 extern const struct model_driver superpage_driver;   /* drv_superpage.c */
 
 extern const struct model_driver *const model_drivers[];   /* NULL-terminated */

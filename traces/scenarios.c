@@ -21,6 +21,8 @@ static const struct scenario *const scenarios[] = {
 	&scenario_one_frame,
 	&scenario_population,
 	&scenario_fork_storm,
+	&scenario_scrub_destroy,
+	&scenario_scrub_destroy_create,
 	NULL
 };
 

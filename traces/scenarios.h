@@ -18,6 +18,8 @@ extern const struct scenario scenario_smoke;
 extern const struct scenario scenario_one_frame;    /* scen_sharing.c */
 extern const struct scenario scenario_population;   /* scen_sharing.c */
 extern const struct scenario scenario_fork_storm;   /* scen_superpage.c */
+extern const struct scenario scenario_scrub_destroy;         /* scen_scrub.c */
+extern const struct scenario scenario_scrub_destroy_create;  /* scen_scrub.c */
 
 #define SCENARIO_MAX_PARAMS 32
 

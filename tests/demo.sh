@@ -58,6 +58,24 @@ for b in 1 4; do
 	done
 done
 
+say "seed 001: a 30 GiB guest destroyed while a new one is built (profile seed-2013-scrub)"
+run_scrub() { # label, memsim run args...
+	local label=$1; shift
+	printf '  %-44s ' "$label"
+	"$memsim" run --db "$db" --json "$@" >"$out/last.json"
+	python3 - "$out/last.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+def s(ns): return f"{ns/1e9:.2f} s"
+print(f"destroy {s(m['destroy_ns']):>8}  clean {s(m.get('clean_ns', 0)):>8}  new domain {s(m.get('create_ns', 0)):>8}"
+      f"  lock wait {s(m['lock_wait_ns']):>7}  guest steal {s(m['guest_steal_ns']):>7}")
+PY
+}
+for p in sync deferred idle on-alloc; do
+	run_scrub "scrub $p, 56 of 60 pCPUs run guests" --scenario destroy-create --model scrub \
+		--policy "$p" --set guest_pcpus=56 --set toolstack_ns=2826600us --profile seed-2013-scrub
+done
+
 say "a sweep: heavy x light hysteresis of the hash rmap on a small population (3 reps)"
 "$memsim" sweep --db "$db" --model rmap --scenario population --set frames=1000 --set writes=1000 \
 	--policy hash,hash-grow heavy=16..512*2 light=4..256*2 --if 'light < heavy' --reps 3 --jobs 2

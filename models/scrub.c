@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * models/scrub.c — the scrub queue of seed 001: the host's pages as FIFOs of runs, the free
- * path of each policy, scrubber batches, allocation of clean (or dirty) pages.  Page states,
- * queues and invariants are described in scrub.h; docs/models/scrub.md explains the policies.
+ * models/scrub.c — the scrub queue of seed 001: the host's pages as runs (the clean pages in
+ * an address-ordered tree that merges neighbours, the dirty pages and each domain's pages in
+ * FIFO rings), the free path of each policy, scrubber batches, allocation of clean (or dirty)
+ * pages.  Page states, sets and invariants are described in scrub.h; docs/models/scrub.md
+ * explains the policies.
  *
  * Work units, per page unless said otherwise (what the seed's perf profile names them):
  *   relinquish_memory() of one page          refcount 1 (get_page ->

@@ -241,7 +241,7 @@ static bool may_scrub(const struct scrub_drv *d, uint64_t c)
 	return !d->cpu[c].guest && (c != 0 || !d->destroying);
 }
 
-/* Wakes every idle scrubber allowed to run; true if pCPU 0's woke during the destroy. */
+/* Wakes every idle scrubber allowed to run; *local: pCPU 0's woke during the destroy. */
 static int kick(struct scrub_drv *d, uint64_t t_ps, bool *local)
 {
 	uint64_t t = ns_ceil(t_ps), c, w;

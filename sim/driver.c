@@ -9,6 +9,7 @@ const struct model_driver *const model_drivers[] = {
 	&superpage_driver,
 	&null_driver,
 	&scrub_driver,
+	&shadow_driver,
 	&hinting_driver,
 	NULL,
 };

@@ -37,6 +37,7 @@ extern const struct model_driver relinquish_driver;  /* drv_sharing.c */
 extern const struct model_driver null_driver;        /* drv_null.c */
 extern const struct model_driver scrub_driver;       /* drv_scrub.c */
 extern const struct model_driver superpage_driver;   /* drv_superpage.c */
+extern const struct model_driver shadow_driver;      /* drv_shadow.c */
 extern const struct model_driver hinting_driver;     /* drv_hinting.c */
 
 extern const struct model_driver *const model_drivers[];   /* NULL-terminated */

@@ -23,6 +23,7 @@ static const struct scenario *const scenarios[] = {
 	&scenario_fork_storm,
 	&scenario_scrub_destroy,
 	&scenario_scrub_destroy_create,
+	&scenario_working_set,
 	&scenario_churn,
 	NULL
 };

@@ -45,8 +45,12 @@
  *     their allocation, which ones the trace shows only later.
  *
  * Pages not seen yet (NONE) are outside the model: a first allocation is a zero-filled first
- * touch; a first free or fault means the page was in use before the trace began, so it is
- * adopted as resident and in use (adopted_pages).
+ * touch; a first free means the page was in use before the trace began, so it is adopted as
+ * resident and in use (adopted_pages).  Touches apply to pages the guest holds; a touch of a
+ * free or unseen page changes nothing (counted): in a recorded trace it is a fault the
+ * recorder attributed to the page the fault then allocates (docs/recording.md).  A free of a
+ * page already free means the guest re-allocated it where the trace could not see (Linux's
+ * bulk allocator): the model performs that allocation first (double_frees).
  *
  * Page state (uint32 per page, in 4096-page chunks allocated on first sight behind a
  * directory that doubles up to max_gb):
@@ -108,8 +112,10 @@ struct hinting_stats {
 	uint64_t lazy_commits;
 	uint64_t lazy_cancelled;          /* pages freed and reallocated while pending */
 	/* guest operations */
-	uint64_t allocs, frees, touches;  /* requests accepted */
-	uint64_t adopted_pages;           /* in use before the trace: first seen freed or touched */
+	uint64_t allocs, frees, touches;  /* requests performed (touches: of pages in use) */
+	uint64_t adopted_pages;           /* in use before the trace: first seen freed */
+	uint64_t touches_untracked;       /* touches of pages never seen (no effect) */
+	uint64_t touches_free;            /* touches of pages the guest has freed (no effect) */
 	/* host */
 	uint64_t first_touches;           /* NONE pages backed with a zeroed frame */
 	uint64_t faults_on_dropped;       /* touches of a dropped page: a zero page */
@@ -127,8 +133,7 @@ struct hinting_stats {
 	/* refused or odd input */
 	uint64_t rejected;                /* requests refused (any -errno) */
 	uint64_t double_allocs;           /* allocation of a page the guest holds (re-allocated) */
-	uint64_t double_frees;            /* free of a page already free (refused) */
-	uint64_t touches_free;            /* touches of a page the guest has freed */
+	uint64_t double_frees;            /* free of a page already free: allocated first */
 	uint64_t alloc_failed;            /* model allocations that failed */
 	uint64_t degraded;                /* guests fallen back to per-page hints */
 };
@@ -193,14 +198,13 @@ int hinting_domain_destroy(struct hinting_model *m, uint32_t domain);
 
 /*
  * Guest requests.  Errors (nothing changed, counted in stats.rejected): -ENOENT no such
- * domain, -ERANGE gfn/order/vCPU out of range, -ENOMEM no memory for page state, -EINVAL
- * (free only) a page of the block is already free.
+ * domain, -ERANGE gfn/order/vCPU out of range, -ENOMEM no memory for page state.
  */
 int hinting_alloc(struct hinting_model *m, uint32_t domain, uint32_t cpu, uint64_t gfn,
 		  unsigned order);
 int hinting_free(struct hinting_model *m, uint32_t domain, uint32_t cpu, uint64_t gfn,
 		 unsigned order);
-/* The guest reads or writes the page (fault, write record). */
+/* The guest reads or writes the page (fault, write record); only pages it holds count. */
 int hinting_touch(struct hinting_model *m, uint32_t domain, uint64_t gfn);
 
 /* One page's state (tests); -ENOENT if it has none.  No work counted. */

@@ -284,6 +284,7 @@ static void hinting_report(void *ctx, struct sim *s, struct metrics *mx)
 	put(mx, "touches", st->touches);
 	put(mx, "adopted_pages", st->adopted_pages);
 	put(mx, "touches_free", st->touches_free);
+	put(mx, "touches_untracked", st->touches_untracked);
 	put(mx, "resident_peak_pages", st->resident_peak);
 	put(mx, "swap_peak_pages", st->swap_peak);
 	put(mx, "rejected", st->rejected);

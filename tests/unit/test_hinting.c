@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/unit/test_hinting.c — guest page hinting (models/hinting.c, seed 004): what each
+ * policy tells the host and when, what host reclaim does with it (drop unused, swap stable,
+ * zero page on a dropped page's touch, swap-in on a swapped page's), the lazy set's
+ * semantics, the whole-model invariants under a random request mix (a page is never both
+ * dropped and in use), allocation failures, and the seed's target through the simulator:
+ * batched and lazy cut hint calls by at least the batch factor at a coverage within
+ * COVERAGE_TOLERANCE of per-page, on the churn scenario and on a recorded sample trace;
+ * same inputs, same digest.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "env_user.h"
+#include "hinting.h"
+#include "profile.h"
+#include "run.h"
+#include "test.h"
+
+#define DOM 3
+#define G0 0x1000ULL     /* a gfn in the second chunk */
+
+/* The stated tolerance: batched/lazy coverage at least per-page's minus this. */
+#define COVERAGE_TOLERANCE 0.06
+
+static struct hinting_model *model_with(const char *policy, const struct hinting_params *p)
+{
+	struct hinting_model *m = hinting_model_create(hinting_policy_find(policy), p);
+
+	if (!m || hinting_domain_create(m, DOM, 1)) {
+		printf("# cannot create the model (%s)\n", policy);
+		exit(1);
+	}
+	return m;
+}
+
+/* Small lists and a small host, so every path runs in a few requests. */
+static void small_params(struct hinting_params *p)
+{
+	hinting_params_default(p);
+	p->host_mem_pages = 64;
+	p->reclaim_batch = 4;
+	p->hint_batch = 2;
+	p->pcp_high = 4;
+	p->lazy_pages = 4;
+}
+
+static struct hinting_model *model(const char *policy)
+{
+	struct hinting_params p;
+
+	small_params(&p);
+	return model_with(policy, &p);
+}
+
+static struct hinting_page_info info(const struct hinting_model *m, uint64_t gfn)
+{
+	struct hinting_page_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	hinting_page_info(m, DOM, gfn, &pi);
+	return pi;
+}
+
+/* Allocates `n` order-0 pages from gfn and frees them again, all on vCPU 0. */
+static void alloc_range(struct hinting_model *m, uint64_t gfn, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		hinting_alloc(m, DOM, 0, gfn + i, 0);
+}
+
+static void free_range(struct hinting_model *m, uint64_t gfn, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		hinting_free(m, DOM, 0, gfn + i, 0);
+}
+
+/* ---- what each policy tells the host ------------------------------------------------------- */
+
+TEST(per_page_issues_one_call_per_free_and_per_alloc)
+{
+	struct hinting_model *m = model("per-page");
+
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, G0, 2), 0);
+	CHECK_EQ_U64(m->stats.hint_calls, 1);                 /* stable */
+	CHECK_EQ_U64(m->stats.pages_hinted_stable, 4);
+	CHECK_EQ_U64(hinting_free(m, DOM, 0, G0, 2), 0);
+	CHECK_EQ_U64(m->stats.hint_calls, 2);                 /* unused */
+	CHECK_EQ_U64(m->stats.pages_hinted_unused, 4);
+	CHECK(info(m, G0 + 3).unused && !info(m, G0 + 3).used);
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, G0 + 1, 0), 0);
+	CHECK(!info(m, G0 + 1).unused && info(m, G0 + 1).used);
+	CHECK_EQ_U64(m->stats.hint_calls, 3);
+	CHECK_EQ_U64(m->work.n[WU_HYPERCALL], 3);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(none_never_hints)
+{
+	struct hinting_model *m = model("none");
+
+	alloc_range(m, G0, 8);
+	free_range(m, G0, 8);
+	CHECK_EQ_U64(m->stats.hint_calls, 0);
+	CHECK(!info(m, G0).unused);
+	CHECK_EQ_U64(m->work.n[WU_HYPERCALL], 0);
+	hinting_model_destroy(m);
+}
+
+TEST(batched_keeps_freed_pages_on_the_cpu_list_until_it_spills)
+{
+	struct hinting_model *m = model("batched");   /* high 4, batch 2 */
+
+	alloc_range(m, G0, 5);
+	CHECK_EQ_U64(m->stats.hint_calls, 0);         /* never hinted: nothing to make stable */
+	free_range(m, G0, 4);
+	CHECK_EQ_U64(m->stats.hint_calls, 0);
+	CHECK_EQ_U64(hinting_pcp_blocks(m, DOM), 4);
+	CHECK(info(m, G0).pcp && !info(m, G0).unused);
+	free_range(m, G0 + 4, 1);                      /* 5 > high: the 2 coldest spill */
+	CHECK_EQ_U64(m->stats.hint_calls, 1);
+	CHECK_EQ_U64(m->stats.pcp_spills, 1);
+	CHECK_EQ_U64(m->stats.pages_hinted_unused, 2);
+	CHECK_EQ_U64(hinting_pcp_blocks(m, DOM), 3);
+	CHECK(info(m, G0).unused && !info(m, G0).pcp);        /* first freed = coldest */
+	CHECK(info(m, G0 + 1).unused && !info(m, G0 + 1).pcp);
+	CHECK(info(m, G0 + 2).pcp && !info(m, G0 + 2).unused);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(batched_alloc_from_the_cpu_list_needs_no_hint)
+{
+	struct hinting_model *m = model("batched");
+
+	alloc_range(m, G0, 1);
+	free_range(m, G0, 1);
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, G0, 0), 0);
+	CHECK_EQ_U64(m->stats.pcp_hits, 1);
+	CHECK_EQ_U64(m->stats.hint_calls, 0);
+	CHECK(info(m, G0).used && !info(m, G0).pcp);
+	CHECK_EQ_U64(hinting_pcp_blocks(m, DOM), 0);
+	/* a page on another vCPU's list is taken off it too */
+	hinting_free(m, DOM, 1, G0, 0);
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, G0, 0), 0);
+	CHECK_EQ_U64(m->stats.pcp_hits, 2);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(batched_refill_vector_covers_hint_batch_buddy_allocations)
+{
+	struct hinting_model *m = model("batched");   /* batch 2 */
+	uint64_t calls;
+
+	alloc_range(m, G0, 9);
+	free_range(m, G0, 9);           /* 9 frees: spills at the 5th, 7th, 9th: 6 pages hinted */
+	CHECK_EQ_U64(m->stats.pcp_spills, 3);
+	calls = m->stats.hint_calls;
+	alloc_range(m, G0, 6);          /* the 6 hinted pages come back from the buddy allocator */
+	CHECK_EQ_U64(m->stats.refills, 3);
+	CHECK_EQ_U64(m->stats.hint_calls - calls, 3);
+	CHECK_EQ_U64(m->stats.pages_hinted_stable, 6);
+	CHECK(!info(m, G0 + 5).unused);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(batched_sends_large_blocks_straight_to_the_buddy_allocator)
+{
+	struct hinting_params p;
+	struct hinting_model *m;
+
+	small_params(&p);
+	p.pcp_max_order = 1;
+	m = model_with("batched", &p);
+	hinting_alloc(m, DOM, 0, G0, 3);
+	hinting_free(m, DOM, 0, G0, 3);
+	CHECK_EQ_U64(m->stats.hint_calls, 1);
+	CHECK_EQ_U64(hinting_pcp_blocks(m, DOM), 0);
+	CHECK(info(m, G0 + 7).unused);
+	hinting_alloc(m, DOM, 0, G0, 3);
+	CHECK_EQ_U64(m->stats.hint_calls, 2);
+	CHECK_EQ_U64(m->stats.refills, 0);
+	hinting_model_destroy(m);
+}
+
+/* ---- the lazy set ------------------------------------------------------------------------------ */
+
+TEST(lazy_set_is_committed_in_one_call_when_full)
+{
+	struct hinting_model *m = model("lazy");   /* lazy_pages 4 */
+
+	alloc_range(m, G0, 8);
+	free_range(m, G0, 3);
+	CHECK_EQ_U64(m->stats.hint_calls, 0);
+	CHECK_EQ_U64(hinting_pending_pages(m, DOM), 3);
+	CHECK(info(m, G0).pending && !info(m, G0).unused);
+	free_range(m, G0 + 3, 1);
+	CHECK_EQ_U64(m->stats.hint_calls, 1);
+	CHECK_EQ_U64(m->stats.lazy_commits, 1);
+	CHECK_EQ_U64(m->stats.pages_hinted_unused, 4);
+	CHECK_EQ_U64(hinting_pending_pages(m, DOM), 0);
+	CHECK(info(m, G0).unused && !info(m, G0).pending);
+	CHECK(info(m, G0 + 3).unused);
+	/* an order-2 free fills the set at once */
+	hinting_free(m, DOM, 0, G0 + 4, 2);
+	CHECK_EQ_U64(m->stats.lazy_commits, 2);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(lazy_page_reallocated_while_pending_leaves_the_set_unhinted)
+{
+	struct hinting_model *m = model("lazy");
+
+	alloc_range(m, G0, 8);
+	free_range(m, G0, 3);
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, G0 + 1, 0), 0);
+	CHECK_EQ_U64(m->stats.lazy_cancelled, 1);
+	CHECK_EQ_U64(hinting_pending_pages(m, DOM), 2);
+	CHECK_EQ_U64(m->stats.hint_calls, 0);        /* neither unused nor stable was said */
+	CHECK(info(m, G0 + 1).used && !info(m, G0 + 1).pending && !info(m, G0 + 1).unused);
+	free_range(m, G0 + 3, 2);                     /* 4 pending: commit */
+	CHECK_EQ_U64(m->stats.lazy_commits, 1);
+	CHECK_EQ_U64(m->stats.pages_hinted_unused, 4);
+	CHECK(info(m, G0 + 1).used && !info(m, G0 + 1).unused);   /* not in the commit */
+	CHECK(info(m, G0).unused && info(m, G0 + 2).unused && info(m, G0 + 4).unused);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(lazy_committed_page_is_made_stable_before_reuse)
+{
+	struct hinting_model *m = model("lazy");
+
+	alloc_range(m, G0, 4);
+	free_range(m, G0, 4);                       /* committed */
+	CHECK_EQ_U64(m->stats.hint_calls, 1);
+	hinting_alloc(m, DOM, 0, G0, 0);
+	CHECK_EQ_U64(m->stats.calls_stable, 1);     /* a refill vector */
+	hinting_alloc(m, DOM, 0, G0 + 1, 0);
+	CHECK_EQ_U64(m->stats.calls_stable, 1);     /* ... covering hint_batch = 2 blocks */
+	hinting_alloc(m, DOM, 0, G0 + 2, 0);
+	CHECK_EQ_U64(m->stats.calls_stable, 2);
+	CHECK(!info(m, G0 + 2).unused);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+/* Many inserts and removals in a set whose keys collide: every key stays findable. */
+TEST(lazy_set_deletions_keep_every_pending_page_findable)
+{
+	struct hinting_params p;
+	struct hinting_model *m;
+	uint64_t x = 12345, i;
+	unsigned k;
+
+	small_params(&p);
+	p.lazy_pages = 200;
+	p.host_mem_pages = 1 << 16;
+	m = model_with("lazy", &p);
+	alloc_range(m, G0, 512);
+	for (i = 0; i < 20000; i++) {
+		uint64_t gfn;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		gfn = G0 + ((x >> 33) % 512);
+		if (info(m, gfn).used)
+			hinting_free(m, DOM, 0, gfn, 0);
+		else
+			hinting_alloc(m, DOM, 0, gfn, 0);
+		if (i % 997 == 0)
+			CHECK_EQ_U64(hinting_check(m), 0);
+	}
+	CHECK_EQ_U64(hinting_check(m), 0);
+	CHECK(m->stats.lazy_cancelled > 1000);
+	CHECK(m->stats.lazy_commits > 10);
+	CHECK(m->work.n[WU_ENTRY_MOVE] > 0);     /* backward shifts happened */
+	for (k = 0; k < 512; k++)
+		if (!info(m, G0 + k).used)
+			hinting_alloc(m, DOM, 0, G0 + k, 0);
+	CHECK_EQ_U64(hinting_pending_pages(m, DOM), 0);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+/* ---- the host ---------------------------------------------------------------------------------- */
+
+TEST(reclaim_drops_unused_pages_and_a_touch_gets_a_zero_page)
+{
+	struct hinting_model *m = model("per-page");   /* host 64 pages */
+
+	alloc_range(m, G0, 32);
+	free_range(m, G0, 32);
+	alloc_range(m, G0 + 100, 40);                   /* 72 > 64: reclaim */
+	CHECK(m->stats.reclaims >= 1);
+	CHECK(m->resident <= 64);
+	CHECK(m->stats.pages_dropped >= 8);
+	CHECK_EQ_U64(m->stats.pages_swapped, 0);        /* there were unused pages to drop */
+	CHECK_EQ_U64(info(m, G0).res, HRES_DROPPED);
+	CHECK(m->stats.cov_free > 0 && m->stats.cov_unused == m->stats.cov_free);
+	hinting_alloc(m, DOM, 0, G0, 0);
+	CHECK_EQ_U64(m->stats.faults_on_dropped, 1);
+	CHECK_EQ_U64(m->stats.swap_ins, 0);
+	CHECK_EQ_U64(info(m, G0).res, HRES_RESIDENT);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(without_hints_reclaim_swaps_free_pages_and_reallocation_reads_them_back)
+{
+	struct hinting_model *m = model("none");
+
+	alloc_range(m, G0, 32);
+	free_range(m, G0, 32);
+	alloc_range(m, G0 + 100, 40);
+	CHECK(m->stats.pages_swapped >= 8);
+	CHECK(m->stats.swap_outs_free >= 8);
+	CHECK_EQ_U64(m->stats.pages_dropped, 0);
+	CHECK_EQ_U64(m->stats.cov_unused, 0);
+	CHECK_EQ_U64(info(m, G0).res, HRES_SWAPPED);
+	hinting_alloc(m, DOM, 0, G0, 0);
+	CHECK_EQ_U64(m->stats.swap_ins, 1);
+	CHECK_EQ_U64(m->stats.swap_ins_on_alloc, 1);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(referenced_page_gets_a_second_chance_then_is_swapped_and_read_back_on_touch)
+{
+	struct hinting_model *m = model("per-page");
+
+	alloc_range(m, G0, 60);                     /* all in use, all referenced */
+	alloc_range(m, G0 + 100, 8);
+	CHECK(m->stats.pages_swapped >= 4);
+	CHECK(m->stats.reclaim_scanned > m->stats.pages_swapped);   /* a first pass cleared REF */
+	CHECK_EQ_U64(info(m, G0).res, HRES_SWAPPED);
+	CHECK(info(m, G0).used);
+	CHECK_EQ_U64(hinting_touch(m, DOM, G0), 0);
+	CHECK_EQ_U64(m->stats.swap_ins, 1);
+	CHECK_EQ_U64(m->stats.swap_ins_on_alloc, 0);
+	CHECK_EQ_U64(info(m, G0).res, HRES_RESIDENT);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(unused_hint_on_a_swapped_page_frees_its_slot_without_io)
+{
+	struct hinting_model *m = model("per-page");
+	uint64_t io;
+
+	alloc_range(m, G0, 60);
+	alloc_range(m, G0 + 100, 8);
+	CHECK_EQ_U64(info(m, G0).res, HRES_SWAPPED);
+	io = m->work.n[WU_SWAP_IO];
+	hinting_free(m, DOM, 0, G0, 0);
+	CHECK_EQ_U64(m->stats.swap_discards, 1);
+	CHECK_EQ_U64(info(m, G0).res, HRES_DROPPED);
+	CHECK_EQ_U64(m->work.n[WU_SWAP_IO], io);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(touch_of_a_free_or_unseen_page_changes_nothing)
+{
+	struct hinting_model *m = model("per-page");
+
+	CHECK_EQ_U64(hinting_touch(m, DOM, G0 + 7), 0);
+	CHECK_EQ_U64(m->stats.touches_untracked, 1);
+	CHECK_EQ_U64(info(m, G0 + 7).res, HRES_NONE);
+	alloc_range(m, G0, 1);
+	free_range(m, G0, 1);
+	CHECK_EQ_U64(hinting_touch(m, DOM, G0), 0);
+	CHECK_EQ_U64(m->stats.touches_free, 1);
+	CHECK(info(m, G0).unused && !info(m, G0).used);
+	CHECK_EQ_U64(m->stats.touches, 0);
+	hinting_model_destroy(m);
+}
+
+TEST(first_free_of_an_unseen_page_adopts_it_as_resident)
+{
+	struct hinting_model *m = model("none");
+
+	CHECK_EQ_U64(hinting_free(m, DOM, 0, G0, 1), 0);
+	CHECK_EQ_U64(m->stats.adopted_pages, 2);
+	CHECK_EQ_U64(m->resident, 2);
+	CHECK_EQ_U64(info(m, G0 + 1).res, HRES_RESIDENT);
+	CHECK(!info(m, G0 + 1).used);
+	/* freeing it again: it was re-allocated where the trace could not see */
+	CHECK_EQ_U64(hinting_free(m, DOM, 0, G0, 1), 0);
+	CHECK_EQ_U64(m->stats.double_frees, 1);
+	CHECK_EQ_U64(m->stats.allocs, 1);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(requests_out_of_range_are_refused_and_counted)
+{
+	struct hinting_model *m = model("batched");
+	uint64_t limit = m->p.max_gb << 18;
+
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, limit, 0), (uint64_t)-ERANGE);
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, limit - 1, 1), (uint64_t)-ERANGE);
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, 0, HINTING_MAX_ORDER + 1), (uint64_t)-ERANGE);
+	CHECK_EQ_U64(hinting_free(m, DOM, HINTING_MAX_CPUS, G0, 0), (uint64_t)-ERANGE);
+	CHECK_EQ_U64(hinting_alloc(m, DOM + 1, 0, G0, 0), (uint64_t)-ENOENT);
+	CHECK_EQ_U64(m->stats.rejected, 5);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(domain_destroy_returns_host_memory_and_swap)
+{
+	struct hinting_model *m = model("batched");
+
+	hinting_domain_create(m, DOM + 1, 1);
+	alloc_range(m, G0, 60);
+	hinting_alloc(m, DOM + 1, 0, G0, 4);
+	CHECK(m->swapped > 0);
+	free_range(m, G0 + 40, 20);
+	CHECK_EQ_U64(hinting_domain_destroy(m, DOM), 0);
+	CHECK_EQ_U64(m->resident, 16);
+	CHECK_EQ_U64(m->swapped, 0);
+	CHECK_EQ_U64(m->credits, 0);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	CHECK_EQ_U64(hinting_domain_destroy(m, DOM), (uint64_t)-ENOENT);
+	hinting_model_destroy(m);
+}
+
+/* ---- invariants under a random request mix ----------------------------------------------------- */
+
+/* Every page of [G0, G0 + span): never dropped (or unbacked) while the guest uses it. */
+static bool no_page_dropped_and_in_use(const struct hinting_model *m, uint32_t dom, uint64_t span)
+{
+	uint64_t k;
+
+	for (k = 0; k < span; k++) {
+		struct hinting_page_info pi;
+
+		memset(&pi, 0, sizeof(pi));
+		if (hinting_page_info(m, dom, G0 + k, &pi))
+			continue;
+		if (pi.used && (pi.res == HRES_DROPPED || pi.res == HRES_NONE))
+			return false;
+	}
+	return true;
+}
+
+static void random_mix(const char *policy, uint64_t seed, uint64_t steps, uint64_t *digest)
+{
+	struct hinting_params p;
+	struct hinting_model *m;
+	uint64_t x = seed, i, h = 0;
+	bool ok_inv = true, ok_drop = true;
+
+	small_params(&p);
+	p.host_mem_pages = 96;
+	p.lazy_pages = 16;
+	p.pcp_high = 6;
+	p.hint_batch = 3;
+	m = model_with(policy, &p);
+	hinting_domain_create(m, DOM + 1, 2);
+	for (i = 0; i < steps; i++) {
+		uint32_t dom, cpu;
+		uint64_t gfn;
+		unsigned order, op;
+
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		dom = DOM + (uint32_t)((x >> 20) & 1);
+		cpu = (uint32_t)((x >> 22) & 3);
+		order = (x >> 24) % 8 == 0 ? (unsigned)((x >> 27) % 3) : 0;
+		gfn = G0 + (((x >> 33) % 256) & ~((1ULL << order) - 1));
+		op = (unsigned)((x >> 30) % 4);
+		if (op == 0)
+			hinting_touch(m, dom, gfn);
+		else if (info(m, gfn).used && dom == DOM)
+			hinting_free(m, dom, cpu, gfn, order);
+		else
+			hinting_alloc(m, dom, cpu, gfn, order);
+		if (hinting_check(m))
+			ok_inv = false;
+		if (!no_page_dropped_and_in_use(m, DOM, 256) || !no_page_dropped_and_in_use(m, DOM + 1, 256))
+			ok_drop = false;
+		h = h * 31 + m->stats.hint_calls * 7 + m->stats.pages_dropped * 3 + m->stats.pages_swapped +
+		    m->resident;
+	}
+	CHECK(ok_inv);
+	CHECK(ok_drop);
+	CHECK(m->stats.reclaims > 0);
+	CHECK(m->resident <= p.host_mem_pages);
+	*digest = h;
+	hinting_model_destroy(m);
+}
+
+TEST(random_mix_keeps_every_invariant_under_every_policy)
+{
+	unsigned i;
+	uint64_t d;
+
+	for (i = 0; hinting_policies[i]; i++)
+		random_mix(hinting_policies[i]->name, 42 + i, 6000, &d);
+}
+
+TEST(random_mix_is_deterministic)
+{
+	uint64_t a, b;
+
+	random_mix("lazy", 7, 3000, &a);
+	random_mix("lazy", 7, 3000, &b);
+	CHECK_EQ_U64(a, b);
+}
+
+/* ---- allocation failures ------------------------------------------------------------------------ */
+
+TEST(allocation_failure_refuses_the_request_and_keeps_the_model_consistent)
+{
+	struct hinting_params p;
+	struct hinting_model *m;
+	uint64_t k, refused = 0;
+
+	small_params(&p);
+	m = model_with("batched", &p);
+	alloc_range(m, G0, 8);
+	env_fail_after(0);
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, 0x100000, 0), (uint64_t)-ENOMEM);   /* a new chunk */
+	CHECK_EQ_U64(hinting_free(m, DOM, 3, G0, 0), 0);     /* no list for vCPU 3: degraded */
+	CHECK_EQ_U64(m->stats.degraded, 1);
+	CHECK(info(m, G0).unused);                           /* hinted per page instead */
+	CHECK_EQ_U64(hinting_domain_create(m, 99, 1), (uint64_t)-ENOMEM);
+	env_fail_reset();
+	CHECK(m->stats.alloc_failed >= 3);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	/* failures every few allocations across a run: refusals, never an inconsistency */
+	env_fail_every(3);
+	for (k = 0; k < 64; k++)
+		refused += hinting_alloc(m, DOM, (uint32_t)(k % 8), k << 12, 0) != 0;
+	for (k = 0; k < 64; k++)
+		hinting_free(m, DOM, (uint32_t)(k % 8), k << 12, 0);
+	env_fail_reset();
+	CHECK(refused > 0);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+TEST(lazy_set_allocation_failure_degrades_to_per_page_hints)
+{
+	struct hinting_params p;
+	struct hinting_model *m;
+
+	small_params(&p);
+	m = hinting_model_create(&hinting_lazy_policy, &p);
+	CHECK(m != NULL);
+	env_fail_after(2);              /* the guest table and the guest, not its lazy set */
+	CHECK_EQ_U64(hinting_domain_create(m, DOM, 1), 0);
+	env_fail_reset();
+	CHECK_EQ_U64(m->stats.degraded, 1);
+	alloc_range(m, G0, 2);
+	free_range(m, G0, 2);
+	CHECK_EQ_U64(m->stats.hint_calls, 2);
+	CHECK(info(m, G0).unused && !info(m, G0).pending);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	hinting_model_destroy(m);
+}
+
+/* ---- the seed's target through the simulator ---------------------------------------------------- */
+
+struct result {
+	double hint_calls, coverage, swap_ios, pages_dropped, violations, reclaims;
+	uint64_t digest;
+};
+
+static double metric(const struct run *r, const char *name)
+{
+	double v = -1;
+
+	metrics_get(&r->mx, name, &v);
+	return v;
+}
+
+static int sim_run_hint(const char *policy, const char *scenario, const char *trace,
+			const char *const *sets, struct result *out)
+{
+	struct run_opts o = { .model = "hinting", .policy = policy, .scenario = scenario,
+			      .trace = trace, .profile = "seed-2012", .seed = 1 };
+	char err[1024];
+	struct run r;
+	int rc;
+
+	while (sets && *sets && o.nsets < RUN_MAX_SETS)
+		o.sets[o.nsets++] = *sets++;
+	rc = run_prepare(&r, &o, err, sizeof(err));
+	if (rc == 0)
+		rc = run_execute(&r, err, sizeof(err));
+	if (rc) {
+		printf("# run failed: %s\n", err);
+		run_free(&r);
+		return rc;
+	}
+	out->hint_calls = metric(&r, "hint_calls");
+	out->coverage = metric(&r, "coverage");
+	out->swap_ios = metric(&r, "swap_ios");
+	out->pages_dropped = metric(&r, "pages_dropped");
+	out->violations = metric(&r, "invariant_violations");
+	out->reclaims = metric(&r, "reclaims");
+	out->digest = r.event_digest;
+	run_free(&r);
+	return 0;
+}
+
+/* A two-guest churn with a 64 MiB guest's list sizes (2.6.18: batch 7, high 42). */
+static const char *const churn_sets[] = {
+	"guests=2", "guest_mib=64", "duration_ms=2000", "period_ms=2000", "life_ms=250",
+	"hint_batch=7", "pcp_high=42", "lazy_pages=256", "host_mem_pages=20480", NULL
+};
+#define CHURN_BATCH 7
+
+TEST(churn_batched_and_lazy_cut_calls_by_the_batch_factor_at_equal_coverage)
+{
+	struct result pp, b, lz, none;
+
+	CHECK_EQ_U64(sim_run_hint("per-page", "churn", NULL, churn_sets, &pp), 0);
+	CHECK_EQ_U64(sim_run_hint("batched", "churn", NULL, churn_sets, &b), 0);
+	CHECK_EQ_U64(sim_run_hint("lazy", "churn", NULL, churn_sets, &lz), 0);
+	CHECK_EQ_U64(sim_run_hint("none", "churn", NULL, churn_sets, &none), 0);
+	CHECK(pp.reclaims > 0 && b.reclaims > 0 && lz.reclaims > 0);
+	CHECK(pp.hint_calls >= CHURN_BATCH * b.hint_calls);
+	CHECK(pp.hint_calls >= CHURN_BATCH * lz.hint_calls);
+	CHECK(pp.coverage > 0.99);
+	CHECK(b.coverage >= pp.coverage - COVERAGE_TOLERANCE);
+	CHECK(lz.coverage >= pp.coverage - COVERAGE_TOLERANCE);
+	/* what hinting is for: far less swap I/O than without it */
+	CHECK(none.hint_calls == 0 && none.coverage == 0);
+	CHECK(none.swap_ios > 10 * pp.swap_ios);
+	CHECK(none.swap_ios > 10 * b.swap_ios);
+	CHECK(pp.violations == 0 && b.violations == 0 && lz.violations == 0 && none.violations == 0);
+}
+
+/* The recorded fork-tar sample: its traced free memory is a few hundred pages per guest, so
+ * the lists are sized to it (docs/models/hinting.md). */
+static const char *const sample_sets[] = {
+	"host_mem_pages=512", "hint_batch=4", "pcp_high=8", "lazy_pages=16", NULL
+};
+#define SAMPLE_BATCH 4
+
+TEST(recorded_sample_batched_and_lazy_cut_calls_by_the_batch_factor_at_equal_coverage)
+{
+	char trace[1024];
+	const char *top = getenv("MEMSIM_TOP");
+	struct result pp, b, lz;
+
+	snprintf(trace, sizeof(trace), "%s/traces/samples/fork-tar-2g-10s.mst", top ? top : ".");
+	CHECK_EQ_U64(sim_run_hint("per-page", NULL, trace, sample_sets, &pp), 0);
+	CHECK_EQ_U64(sim_run_hint("batched", NULL, trace, sample_sets, &b), 0);
+	CHECK_EQ_U64(sim_run_hint("lazy", NULL, trace, sample_sets, &lz), 0);
+	CHECK(pp.reclaims > 0);
+	CHECK(pp.hint_calls >= SAMPLE_BATCH * b.hint_calls);
+	CHECK(pp.hint_calls >= SAMPLE_BATCH * lz.hint_calls);
+	CHECK(b.coverage >= pp.coverage - COVERAGE_TOLERANCE);
+	CHECK(lz.coverage >= pp.coverage - COVERAGE_TOLERANCE);
+	CHECK(pp.violations == 0 && b.violations == 0 && lz.violations == 0);
+}
+
+TEST(same_scenario_and_seed_give_the_same_digest)
+{
+	static const char *const sets[] = { "guests=2", "guest_mib=16", "duration_ms=500",
+					     "period_ms=500", "life_ms=50", "host_mem_pages=5000",
+					     NULL };
+	struct result a, b;
+
+	CHECK_EQ_U64(sim_run_hint("batched", "churn", NULL, sets, &a), 0);
+	CHECK_EQ_U64(sim_run_hint("batched", "churn", NULL, sets, &b), 0);
+	CHECK_EQ_U64(a.digest, b.digest);
+	CHECK(a.hint_calls == b.hint_calls && a.coverage == b.coverage && a.swap_ios == b.swap_ios);
+	CHECK(a.hint_calls > 0);
+}
+
+int main(void)
+{
+	return test_main();
+}

@@ -75,13 +75,13 @@ struct hinting_guest {
 /* ---- parameters ------------------------------------------------------------------------ */
 
 /*
- * pcp_high / hint_batch are Linux 2.6.18's per-CPU list sizes for a large zone (the seed's
- * kernel: batch 31, high 6 x batch); pcp_max_order is PAGE_ALLOC_COSTLY_ORDER, the largest
- * order today's kernels keep on those lists; lazy_pages is the seed's "order of 1K pages";
- * reclaim_batch is SWAP_CLUSTER_MAX.  2.6.18 sizes the lists by zone: batch 31 and high 186
- * are what a 256 MiB zone gets (the recorded sample guests' and the churn scenario's size).
+ * hint_batch / pcp_high are the per-CPU list sizes Linux 2.6.18 (the seed's kernel) gives a
+ * 256 MiB zone — the recorded sample guests' and the churn scenario's size: batch 31, high
+ * 6 x batch; pcp_max_order is PAGE_ALLOC_COSTLY_ORDER, the largest order today's kernels keep
+ * on those lists; lazy_pages is the seed's "order of 1K pages"; reclaim_batch is
+ * SWAP_CLUSTER_MAX.
  * host_mem_pages: 640 MiB, between what the churn scenario's four 256 MiB guests use at once
- * (~512 MiB) and what they touch (~870 MiB).
+ * (~512 MiB) and what they touch (767 MiB).
  */
 const struct model_param hinting_param_table[HINTING_NPARAMS] = {
 	{ "host_mem_pages", 163840, 16, 1ULL << 32,

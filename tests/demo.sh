@@ -80,6 +80,29 @@ say "a sweep: heavy x light hysteresis of the hash rmap on a small population (3
 "$memsim" sweep --db "$db" --model rmap --scenario population --set frames=1000 --set writes=1000 \
 	--policy hash,hash-grow heavy=16..512*2 light=4..256*2 --if 'light < heavy' --reps 3 --jobs 2
 
+say "seed 004: guest page hinting, 4 guests x 256 MiB taking turns, host 640 MiB (churn)"
+run_hint() { # label, memsim run args...
+	local label=$1; shift
+	printf '  %-44s ' "$label"
+	"$memsim" run --db "$db" --json "$@" >"$out/last.json"
+	python3 - "$out/last.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+print(f"hint calls {int(m['hint_calls']):>8}  coverage {m['coverage']:.3f}  dropped {int(m['pages_dropped']):>6}"
+      f"  swap I/O {int(m['swap_ios']):>6}  hint {m['hint_ns']/1e6:7.1f} ms  swap {m['swap_ns']/1e6:7.1f} ms")
+PY
+}
+for p in none per-page batched lazy; do
+	run_hint "hinting $p" --scenario churn --model hinting --policy "$p"
+done
+if [ -f "$top/traces/samples/fork-tar-2g-10s.mst" ]; then
+	for p in per-page batched lazy; do
+		run_hint "fork-tar hinting $p (scaled lists)" \
+			--trace "$top/traces/samples/fork-tar-2g-10s.mst" --model hinting --policy "$p" \
+			--set host_mem_pages=512 --set hint_batch=4 --set pcp_high=8 --set lazy_pages=16
+	done
+fi
+
 shopt -s nullglob
 samples=("$top"/traces/samples/*.mst)
 if [ ${#samples[@]} -gt 0 ]; then

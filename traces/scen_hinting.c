@@ -7,7 +7,7 @@
  *          use, tri() a triangle wave between 0 and 1: the guests take turns at their peak,
  *          so every guest touches most of its memory while the sum in use stays near
  *          guests x cap x (low + peak) / 2.  With the defaults that is ~512 MiB in use out
- *          of 1 GiB of guest memory, most of which gets touched: more than the hinting
+ *          of 1 GiB of guest memory, of which 767 MiB gets touched: more than the hinting
  *          driver's default host memory (640 MiB) — what is free in one guest must make room
  *          for another, by swap or by hint.
  *

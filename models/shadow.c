@@ -471,6 +471,7 @@ static struct shadow_page *build(struct shadow_model *m, struct shadow_key k)
 
 static void zap(struct shadow_model *m, struct shadow_page *sp, bool by_reclaim)
 {
+	bool parentless = !sp->nparents && !sp->root_count;
 	uint32_t v;
 
 	while (!env_list_empty(&sp->parents))
@@ -486,6 +487,8 @@ static void zap(struct shadow_model *m, struct shadow_page *sp, bool by_reclaim)
 			m->stats.roots_zapped++;
 	}
 	if (by_reclaim) {
+		if (parentless)
+			m->stats.parentless_zapped++;
 		m->stats.recycled++;
 		if (sp->level == SHADOW_LEAF)
 			m->stats.leaves_zapped++;
@@ -752,14 +755,16 @@ struct shadow_model *shadow_model_create(const struct shadow_policy *pol,
 
 void shadow_model_destroy(struct shadow_model *m)
 {
+	struct env_list *n;
 	uint32_t b;
 
 	if (!m)
 		return;
-	while (!env_list_empty(&m->active)) {
-		struct shadow_page *sp = sp_of(m->active.next);
+	/* links first (each sits on one parent's children list): a link unlinks itself from
+	 * its child's list, so no page may be freed while links still point into it */
+	for (n = m->active.next; n != &m->active; n = n->next) {
+		struct shadow_page *sp = sp_of(n);
 
-		/* each link sits on exactly one parent's children list */
 		while (!env_list_empty(&sp->children)) {
 			struct shadow_spte *e = env_container_of(sp->children.next,
 								 struct shadow_spte, pnode);
@@ -768,6 +773,10 @@ void shadow_model_destroy(struct shadow_model *m)
 			env_list_del(&e->cnode);
 			sh_free(m, e, sizeof(*e));
 		}
+	}
+	while (!env_list_empty(&m->active)) {
+		struct shadow_page *sp = sp_of(m->active.next);
+
 		env_list_del(&sp->link);
 		sh_free(m, sp, sizeof(*sp));
 	}

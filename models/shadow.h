@@ -110,6 +110,8 @@ struct shadow_stats {
 	uint64_t zaps_guest;         /* ... because the guest freed the table */
 	uint64_t roots_zapped;       /* reclaim victims that were loaded roots */
 	uint64_t leaves_zapped;      /* reclaim victims at level 1 */
+	uint64_t parentless_zapped;  /* reclaim victims with no parent PTE and no vCPU:
+				      * unloaded roots and orphans */
 	uint64_t reclaims;           /* make-room episodes */
 	uint64_t pages_scanned;      /* pages looked at choosing victims */
 	uint64_t scan_max;           /* most pages looked at for one victim */

@@ -265,7 +265,7 @@ static void add_stats(struct shadow_stats *to, const struct shadow_stats *from)
 #define SUM(f) to->f += from->f
 	SUM(walks); SUM(shadow_faults); SUM(builds); SUM(rebuilds); SUM(relinks);
 	SUM(root_loads); SUM(root_reloads); SUM(zaps); SUM(recycled); SUM(zaps_guest);
-	SUM(roots_zapped); SUM(leaves_zapped); SUM(reclaims); SUM(pages_scanned);
+	SUM(roots_zapped); SUM(leaves_zapped); SUM(parentless_zapped); SUM(reclaims); SUM(pages_scanned);
 	SUM(ptes_tested); SUM(ptes_cleared); SUM(overscans); SUM(overscan_extended);
 	SUM(alloc_failed);
 #undef SUM
@@ -836,6 +836,7 @@ static void shadow_report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "zaps_guest", (double)st.zaps_guest);
 	metrics_set(mx, "roots_zapped", (double)st.roots_zapped);
 	metrics_set(mx, "leaves_zapped", (double)st.leaves_zapped);
+	metrics_set(mx, "parentless_zapped", (double)st.parentless_zapped);
 	metrics_set(mx, "root_reloads", (double)st.root_reloads);
 	metrics_set(mx, "reclaims", (double)st.reclaims);
 	metrics_set(mx, "pages_scanned", (double)st.pages_scanned);

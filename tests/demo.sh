@@ -103,6 +103,28 @@ if [ -f "$top/traces/samples/fork-tar-2g-10s.mst" ]; then
 	done
 fi
 
+say "seed 003: shadow-page reclaim, 24 processes x 10 page tables over a 64-page pool (working-set)"
+run_shadow() { # label, memsim run args...
+	local label=$1; shift
+	printf '  %-44s ' "$label"
+	"$memsim" run --db "$db" --json "$@" >"$out/last.json"
+	python3 - "$out/last.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+print(f"zaps {int(m['zaps']):>6}  rebuilds {int(m['rebuilds']):>6}  shadow faults {int(m['shadow_faults']):>6}"
+      f"  roots zapped {int(m['roots_zapped']):>3}  scanned/victim {m['pages_scanned_per_reclaim_mean']:.2f}")
+PY
+}
+for p in fifo clock accessed; do
+	run_shadow "shadow $p" --scenario working-set --model shadow --policy "$p"
+done
+if [ -f "$top/traces/samples/fork-tar-2g-10s.mst" ]; then
+	for p in fifo clock accessed; do
+		run_shadow "fork-tar shadow $p (limit 24)" --trace "$top/traces/samples/fork-tar-2g-10s.mst" \
+			--model shadow --policy "$p" --set limit=24 --set refill=9
+	done
+fi
+
 shopt -s nullglob
 samples=("$top"/traces/samples/*.mst)
 if [ ${#samples[@]} -gt 0 ]; then

@@ -288,6 +288,7 @@ static void hinting_report(void *ctx, struct sim *s, struct metrics *mx)
 	put(mx, "resident_peak_pages", st->resident_peak);
 	put(mx, "swap_peak_pages", st->swap_peak);
 	put(mx, "rejected", st->rejected);
+	put(mx, "model_errors", d->model_errors);   /* every -errno, domain create/destroy too */
 	put(mx, "double_allocs", st->double_allocs);
 	put(mx, "double_frees", st->double_frees);
 	put(mx, "alloc_failed", st->alloc_failed);

@@ -4,13 +4,13 @@
 #include "driver.h"
 
 const struct model_driver *const model_drivers[] = {
-	&rmap_driver,
-	&relinquish_driver,
-	&superpage_driver,
+	&rmap_driver,         /* seed 000 */
+	&relinquish_driver,   /* seed 000 */
+	&scrub_driver,        /* seed 001 */
+	&superpage_driver,    /* seed 002 */
+	&shadow_driver,       /* seed 003 */
+	&hinting_driver,      /* seed 004 */
 	&null_driver,
-	&scrub_driver,
-	&shadow_driver,
-	&hinting_driver,
 	NULL,
 };
 

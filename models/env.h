@@ -101,6 +101,16 @@ static inline void env_list_del(struct env_list *n)
 	n->next = n->prev = n;
 }
 
+/* String equality (no libc in models/): policy and parameter names. */
+static inline bool env_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
 /* 64-bit mixing (splitmix64 finaliser): integer-only, used for hashing keys. */
 static inline uint64_t env_mix64(uint64_t x)
 {

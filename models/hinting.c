@@ -822,16 +822,9 @@ const struct hinting_policy *hinting_policy_find(const char *name)
 {
 	unsigned i;
 
-	for (i = 0; hinting_policies[i]; i++) {
-		const char *a = hinting_policies[i]->name, *b = name;
-
-		while (*a && *a == *b) {
-			a++;
-			b++;
-		}
-		if (*a == *b)
+	for (i = 0; hinting_policies[i]; i++)
+		if (env_streq(hinting_policies[i]->name, name))
 			return hinting_policies[i];
-	}
 	return NULL;
 }
 

@@ -194,15 +194,6 @@ const struct relinquish_policy *const relinquish_policies[] = {
 	NULL,
 };
 
-static bool name_eq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
 const struct relinquish_policy *relinquish_policy_find(const char *name)
 {
 	unsigned i;
@@ -210,7 +201,7 @@ const struct relinquish_policy *relinquish_policy_find(const char *name)
 	if (!name)
 		return NULL;
 	for (i = 0; relinquish_policies[i]; i++)
-		if (name_eq(relinquish_policies[i]->name, name))
+		if (env_streq(relinquish_policies[i]->name, name))
 			return relinquish_policies[i];
 	return NULL;
 }

@@ -48,15 +48,6 @@ static const size_t rmap_param_off[RMAP_NPARAMS] = {
 	offsetof(struct rmap_params, list_fast),
 };
 
-static bool name_eq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
 const struct rmap_policy *rmap_policy_find(const char *name)
 {
 	unsigned i;
@@ -64,7 +55,7 @@ const struct rmap_policy *rmap_policy_find(const char *name)
 	if (!name)
 		return NULL;
 	for (i = 0; rmap_policies[i]; i++)
-		if (name_eq(rmap_policies[i]->name, name))
+		if (env_streq(rmap_policies[i]->name, name))
 			return rmap_policies[i];
 	return NULL;
 }

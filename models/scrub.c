@@ -98,15 +98,6 @@ const struct scrub_policy *const scrub_policies[] = {
 	NULL,
 };
 
-static bool name_eq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
-
 const struct scrub_policy *scrub_policy_find(const char *name)
 {
 	unsigned i;
@@ -114,7 +105,7 @@ const struct scrub_policy *scrub_policy_find(const char *name)
 	if (!name)
 		return NULL;
 	for (i = 0; scrub_policies[i]; i++)
-		if (name_eq(scrub_policies[i]->name, name))
+		if (env_streq(scrub_policies[i]->name, name))
 			return scrub_policies[i];
 	return NULL;
 }

@@ -378,18 +378,13 @@ const struct shadow_policy *const shadow_policies[] = {
 
 const struct shadow_policy *shadow_policy_find(const char *name)
 {
-	unsigned i, j;
+	unsigned i;
 
 	if (!name)
 		return NULL;
-	for (i = 0; shadow_policies[i]; i++) {
-		const char *a = shadow_policies[i]->name;
-
-		for (j = 0; a[j] && a[j] == name[j]; j++)
-			;
-		if (!a[j] && !name[j])
+	for (i = 0; shadow_policies[i]; i++)
+		if (env_streq(shadow_policies[i]->name, name))
 			return shadow_policies[i];
-	}
 	return NULL;
 }
 

@@ -339,16 +339,11 @@ const struct superpage_policy *const superpage_policies[] = {
 
 const struct superpage_policy *superpage_policy_find(const char *name)
 {
-	unsigned i, j;
+	unsigned i;
 
-	for (i = 0; superpage_policies[i]; i++) {
-		const char *a = superpage_policies[i]->name;
-
-		for (j = 0; a[j] && a[j] == name[j]; j++)
-			;
-		if (!a[j] && !name[j])
+	for (i = 0; superpage_policies[i]; i++)
+		if (env_streq(superpage_policies[i]->name, name))
 			return superpage_policies[i];
-	}
 	return NULL;
 }
 

@@ -131,25 +131,14 @@ int hinting_params_validate(const struct hinting_params *p)
 
 static void *hz_alloc(struct hinting_model *m, size_t size)
 {
-	void *p = env_zalloc(size);
+	void *p = mem_zalloc(&m->mem, size);
 
-	if (!p) {
+	if (!p)
 		m->stats.alloc_failed++;
-		return NULL;
-	}
-	m->live_bytes += size;
-	if (m->live_bytes > m->peak_bytes)
-		m->peak_bytes = m->live_bytes;
 	return p;
 }
 
-static void hz_free(struct hinting_model *m, void *p, size_t size)
-{
-	if (!p)
-		return;
-	env_free(p, size);
-	m->live_bytes -= size;
-}
+static void hz_free(struct hinting_model *m, void *p, size_t size) { mem_free(&m->mem, p, size); }
 
 /* ---- page state and counters ------------------------------------------------------------ */
 
@@ -842,7 +831,7 @@ struct hinting_model *hinting_model_create(const struct hinting_policy *pol,
 		return NULL;
 	m->pol = pol;
 	m->p = *p;
-	m->live_bytes = m->peak_bytes = sizeof(*m);
+	m->mem.live_bytes = m->mem.peak_bytes = sizeof(*m);
 	return m;
 }
 

@@ -168,7 +168,7 @@ struct hinting_model {
 	uint64_t resident, swapped;       /* host pages in memory / in swap, all guests */
 	uint64_t free_pages, free_unused; /* guest-free pages not NONE; of which UNUSED */
 	uint64_t credits;                 /* outstanding refill credits, all guests */
-	uint64_t live_bytes, peak_bytes;  /* model memory */
+	struct mem_account mem;           /* model memory */
 	struct hinting_guest **guests;    /* sorted by domain id */
 	uint32_t nguests, cap_guests;
 	uint32_t hand_guest;              /* reclaim clock hand: guest index, gfn */

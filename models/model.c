@@ -32,3 +32,25 @@ void work_accumulate(struct work *into, const struct work *from)
 		into->n[i] += from->n[i];
 	into->footprint_bytes = ENV_MAX(into->footprint_bytes, from->footprint_bytes);
 }
+
+void *mem_zalloc(struct mem_account *a, size_t size)
+{
+	void *p = env_zalloc(size);
+
+	if (!p) {
+		a->failed++;
+		return NULL;
+	}
+	a->live_bytes += size;
+	if (a->live_bytes > a->peak_bytes)
+		a->peak_bytes = a->live_bytes;
+	return p;
+}
+
+void mem_free(struct mem_account *a, void *p, size_t size)
+{
+	if (!p)
+		return;
+	env_free(p, size);
+	a->live_bytes -= size;
+}

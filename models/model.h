@@ -56,6 +56,19 @@ static inline void work_add(struct work *w, enum work_unit u, uint64_t k) { w->n
 void work_accumulate(struct work *into, const struct work *from);
 
 /*
+ * The bytes a model instance holds, kept by mem_zalloc()/mem_free() so every model reports
+ * its live and peak memory the same way.
+ */
+struct mem_account {
+	uint64_t live_bytes;
+	uint64_t peak_bytes;
+	uint64_t failed;          /* allocations refused (NULL returned) */
+};
+
+void *mem_zalloc(struct mem_account *a, size_t size);   /* zeroed; NULL on failure */
+void mem_free(struct mem_account *a, void *p, size_t size);  /* p may be NULL */
+
+/*
  * A named integer parameter of a model or policy, settable with --set name=value.
  * Values are plain integers (counts, sizes, nanoseconds): models hold no floating point.
  */

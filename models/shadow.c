@@ -90,25 +90,8 @@ int shadow_params_validate(const struct shadow_params *p)
 
 /* ---- memory, keys, hash ------------------------------------------------------------------ */
 
-static void *sh_zalloc(struct shadow_model *m, size_t size)
-{
-	void *p = env_zalloc(size);
-
-	if (!p)
-		return NULL;
-	m->live_bytes += size;
-	if (m->live_bytes > m->peak_bytes)
-		m->peak_bytes = m->live_bytes;
-	return p;
-}
-
-static void sh_free(struct shadow_model *m, void *p, size_t size)
-{
-	if (!p)
-		return;
-	env_free(p, size);
-	m->live_bytes -= size;
-}
+static void *sh_zalloc(struct shadow_model *m, size_t size) { return mem_zalloc(&m->mem, size); }
+static void sh_free(struct shadow_model *m, void *p, size_t size) { mem_free(&m->mem, p, size); }
 
 static inline bool key_eq(struct shadow_key a, uint64_t gfn, uint8_t level)
 {
@@ -734,7 +717,7 @@ struct shadow_model *shadow_model_create(const struct shadow_policy *pol,
 		return NULL;
 	m->pol = pol;
 	m->p = *p;
-	m->live_bytes = m->peak_bytes = sizeof(*m);
+	m->mem.live_bytes = m->mem.peak_bytes = sizeof(*m);
 	env_list_init(&m->active);
 	while (nb < 2 * p->limit && nb < (1u << 22))
 		nb *= 2;

@@ -164,7 +164,7 @@ struct shadow_model {
 	struct shadow_page **vcpu_root;/* ... and that root's page (NULL: not built / zapped) */
 	uint32_t nvcpus;
 	uint64_t scan_now;             /* pages looked at for the current victim */
-	uint64_t live_bytes, peak_bytes;
+	struct mem_account mem;            /* model memory */
 	/* Optional observer of every occupancy change (the driver's saw-tooth series). */
 	void (*observe)(void *arg, uint64_t used);
 	void *observe_arg;

@@ -82,25 +82,14 @@ static inline uint32_t type_of(const struct sp_page *pg) { return pg->tinfo >> T
 
 static void *sp_zalloc(struct superpage_model *m, size_t size)
 {
-	void *p = env_zalloc(size);
+	void *p = mem_zalloc(&m->mem, size);
 
-	if (!p) {
+	if (!p)
 		m->stats.alloc_failed++;
-		return NULL;
-	}
-	m->live_bytes += size;
-	if (m->live_bytes > m->peak_bytes)
-		m->peak_bytes = m->live_bytes;
 	return p;
 }
 
-static void sp_free(struct superpage_model *m, void *p, size_t size)
-{
-	if (!p)
-		return;
-	env_free(p, size);
-	m->live_bytes -= size;
-}
+static void sp_free(struct superpage_model *m, void *p, size_t size) { mem_free(&m->mem, p, size); }
 
 static uint64_t max_superpages(const struct superpage_model *m)
 {
@@ -361,7 +350,7 @@ struct superpage_model *superpage_model_create(const struct superpage_policy *po
 		return NULL;
 	m->pol = pol;
 	m->p = *p;
-	m->live_bytes = m->peak_bytes = sizeof(*m);
+	m->mem.live_bytes = m->mem.peak_bytes = sizeof(*m);
 	return m;
 }
 

@@ -107,7 +107,7 @@ struct superpage_model {
 	struct superpage_params p;
 	struct work work;                  /* accumulated; the caller takes and resets it */
 	struct superpage_stats stats;
-	uint64_t live_bytes, peak_bytes;   /* model memory (directories, blocks, tables) */
+	struct mem_account mem;            /* model memory (directories, blocks, tables) */
 	struct superpage_domain **doms;
 	uint32_t ndoms, cap_doms;
 };

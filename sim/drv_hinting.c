@@ -73,7 +73,7 @@ static uint64_t take_work(struct hinting_drv *d)
 	uint64_t total = 0;
 	unsigned c, u;
 
-	w->footprint_bytes = d->m->live_bytes;
+	w->footprint_bytes = d->m->mem.live_bytes;
 	for (c = 0; c < C__N; c++) {
 		struct work part;
 		bool any = false;
@@ -294,7 +294,7 @@ static void hinting_report(void *ctx, struct sim *s, struct metrics *mx)
 	put(mx, "alloc_failed", st->alloc_failed);
 	put(mx, "degraded", st->degraded);
 	put(mx, "invariant_violations", hinting_check(d->m) ? 1 : 0);
-	put(mx, "state_bytes_peak", d->m->peak_bytes);
+	put(mx, "state_bytes_peak", d->m->mem.peak_bytes);
 	put(mx, "trace_span_ns", d->last_ns - d->first_ns);
 	put(mx, "unattributed_faults", d->unattributed_faults);
 	put(mx, "ignored_records", d->ignored_records);

@@ -321,7 +321,7 @@ static void superpage_report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "path_mismatch", (double)st->path_mismatch);
 	metrics_set(mx, "leaks", (double)st->leaks);
 	metrics_set(mx, "alloc_failed", (double)st->alloc_failed);
-	metrics_set(mx, "state_bytes_peak", (double)d->m->peak_bytes);
+	metrics_set(mx, "state_bytes_peak", (double)d->m->mem.peak_bytes);
 	metrics_set(mx, "pages_live_end", (double)st->pages_live);
 	metrics_set(mx, "ignored_records", (double)d->ignored_records);
 	metrics_set(mx, "implicit_domains", (double)d->implicit_domains);

@@ -328,13 +328,13 @@ TEST(release_of_pages_in_use_is_busy_and_free_pages_go)
 	uint64_t bytes;
 
 	populate(m, 2);
-	bytes = m->live_bytes;
+	bytes = m->mem.live_bytes;
 	CHECK(superpage_mark(m, DOM, sp(0)) == 0);
 	CHECK(superpage_release(m, DOM, sp(0), SP_ORDER + 1) == -EBUSY);
 	CHECK_EQ_U64(m->stats.pages_live, 2 * SP_PAGES);
 	CHECK(superpage_release(m, DOM, sp(1), SP_ORDER) == 0);
 	CHECK_EQ_U64(m->stats.pages_live, SP_PAGES);
-	CHECK(m->live_bytes < bytes);                 /* the emptied block is freed */
+	CHECK(m->mem.live_bytes < bytes);                 /* the emptied block is freed */
 	CHECK(superpage_page_info(m, DOM, sp(1), &(struct superpage_page_info){ 0 }) == -ENOENT);
 	CHECK(superpage_check(m) == 0);
 	superpage_model_destroy(m);
@@ -349,7 +349,7 @@ TEST(counts_are_zero_at_domain_destruction_with_live_mappings_marks_and_page_tab
 
 	for (i = 0; i < 2; i++) {
 		struct superpage_model *m = model(pols[i]);
-		uint64_t base_bytes = m->live_bytes;
+		uint64_t base_bytes = m->mem.live_bytes;
 
 		populate(m, 8);
 		CHECK(superpage_populate(m, DOM, sp(40) + 3, 0) == 0);   /* a lone page */
@@ -369,7 +369,7 @@ TEST(counts_are_zero_at_domain_destruction_with_live_mappings_marks_and_page_tab
 		CHECK(m->work.n[WU_PAGE_PUT] > 0);                      /* the teardown cost work */
 		CHECK(superpage_check(m) == 0);
 		/* what is left is the model and its (empty) domain table */
-		CHECK(m->live_bytes <= base_bytes);
+		CHECK(m->mem.live_bytes <= base_bytes);
 		superpage_model_destroy(m);
 	}
 }

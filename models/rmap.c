@@ -161,6 +161,23 @@ struct rmap_entry *rmap_chain_find(struct rmap_model *m, struct env_list *head,
 	return found;
 }
 
+int rmap_chain_walk(struct rmap_model *m, struct env_list *head, rmap_iter_fn fn, void *arg)
+{
+	struct env_list *pos, *next;
+	int rc;
+
+	for (pos = head->next; pos != head; pos = next) {
+		struct rmap_entry *e = env_container_of(pos, struct rmap_entry, node);
+
+		next = pos->next;
+		work_add(&m->work, WU_LIST_HOP, 1);
+		rc = fn(arg, rmap_entry_key(e));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 struct rmap_entry *rmap_chain_find_quiet(const struct env_list *head, struct rmap_key k)
 {
 	const struct env_list *pos;

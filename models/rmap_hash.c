@@ -180,25 +180,6 @@ static uint64_t hash_count(const struct rmap *r)
 	return CH(r)->count;
 }
 
-/* Walks one chain; `next` is read before the callback, which may remove its tuple. */
-static int hash_walk_chain(struct rmap_model *m, struct env_list *head, rmap_iter_fn fn,
-			   void *arg)
-{
-	struct env_list *pos, *next;
-	int rc;
-
-	for (pos = head->next; pos != head; pos = next) {
-		struct rmap_entry *e = env_container_of(pos, struct rmap_entry, node);
-
-		next = pos->next;
-		work_add(&m->work, WU_LIST_HOP, 1);
-		rc = fn(arg, rmap_entry_key(e));
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 static int hash_iterate(struct rmap_model *m, struct rmap *r, rmap_iter_fn fn, void *arg)
 {
 	struct hash_rmap *h = H(r);
@@ -207,14 +188,14 @@ static int hash_iterate(struct rmap_model *m, struct rmap *r, rmap_iter_fn fn, v
 	rmap_op_begin(m, r);
 	h->iterating++;
 	if (!h->buckets) {
-		rc = hash_walk_chain(m, &h->list, fn, arg);
+		rc = rmap_chain_walk(m, &h->list, fn, arg);
 	} else {
 		uint64_t i;
 
 		/* The array cannot go away under us: conversions wait for iterating == 0. */
 		for (i = 0; i < m->p.buckets && !rc; i++) {
 			work_add(&m->work, WU_BUCKET_VISIT, 1);
-			rc = hash_walk_chain(m, &h->buckets[i], fn, arg);
+			rc = rmap_chain_walk(m, &h->buckets[i], fn, arg);
 		}
 	}
 	h->iterating--;

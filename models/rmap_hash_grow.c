@@ -339,24 +339,6 @@ static uint64_t grow_count(const struct rmap *r)
 	return CG(r)->count;
 }
 
-static int grow_walk_chain(struct rmap_model *m, struct env_list *head, rmap_iter_fn fn,
-			   void *arg)
-{
-	struct env_list *pos, *next;
-	int rc;
-
-	for (pos = head->next; pos != head; pos = next) {
-		struct rmap_entry *e = env_container_of(pos, struct rmap_entry, node);
-
-		next = pos->next;
-		work_add(&m->work, WU_LIST_HOP, 1);
-		rc = fn(arg, rmap_entry_key(e));
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
 static int grow_iterate(struct rmap_model *m, struct rmap *r, rmap_iter_fn fn, void *arg)
 {
 	struct grow_rmap *g = G(r);
@@ -365,7 +347,7 @@ static int grow_iterate(struct rmap_model *m, struct rmap *r, rmap_iter_fn fn, v
 	rmap_op_begin(m, r);
 	g->iterating++;
 	if (!g->tab[0]) {
-		rc = grow_walk_chain(m, &g->list, fn, arg);
+		rc = rmap_chain_walk(m, &g->list, fn, arg);
 	} else {
 		unsigned t;
 		uint64_t i;
@@ -375,7 +357,7 @@ static int grow_iterate(struct rmap_model *m, struct rmap *r, rmap_iter_fn fn, v
 				break;
 			for (i = t == 0 && g->tab[1] ? g->migrate : 0; i < g->size[t] && !rc; i++) {
 				work_add(&m->work, WU_BUCKET_VISIT, 1);
-				rc = grow_walk_chain(m, &g->tab[t][i], fn, arg);
+				rc = rmap_chain_walk(m, &g->tab[t][i], fn, arg);
 			}
 		}
 	}

@@ -114,6 +114,11 @@ void rmap_entry_free(struct rmap_model *m, struct rmap_entry *e);
 /* Searches one chain from its head; one WU_LIST_HOP per entry compared.  NULL if absent. */
 struct rmap_entry *rmap_chain_find(struct rmap_model *m, struct env_list *head,
 				   struct rmap_key k);
+/*
+ * Calls fn on every tuple of one chain, one WU_LIST_HOP each; `next` is read before the
+ * callback, so it may remove the tuple it is given.  Stops at fn's first non-zero return.
+ */
+int rmap_chain_walk(struct rmap_model *m, struct env_list *head, rmap_iter_fn fn, void *arg);
 /* Same search, counting nothing (duplicate checks of test builds, check()). */
 struct rmap_entry *rmap_chain_find_quiet(const struct env_list *head, struct rmap_key k);
 

@@ -285,21 +285,11 @@ static uint64_t list_count(const struct rmap *r)
 static int list_iterate(struct rmap_model *m, struct rmap *r, rmap_iter_fn fn, void *arg)
 {
 	struct list_rmap *l = L(r);
-	struct env_list *pos, *next;
-	int rc = 0;
+	int rc;
 
 	rmap_op_begin(m, r);
 	l->iterating++;
-	/* `next` is read before the callback so it may remove the entry it is given. */
-	for (pos = l->head.next; pos != &l->head; pos = next) {
-		struct rmap_entry *e = env_container_of(pos, struct rmap_entry, node);
-
-		next = pos->next;
-		work_add(&m->work, WU_LIST_HOP, 1);
-		rc = fn(arg, rmap_entry_key(e));
-		if (rc)
-			break;
-	}
+	rc = rmap_chain_walk(m, &l->head, fn, arg);
 	l->iterating--;
 	return rc;
 }

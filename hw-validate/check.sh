@@ -170,6 +170,7 @@ done
 # validate's table: both models within 15 % (also enforced by --max-error), same work counted
 grep_ok validate_rmap_within_15_percent '^model rmap .*\(within --max-error\)' "$T/validate_small_scenarios_a.log"
 grep_ok validate_relinquish_within_15_percent '^model relinquish .*\(within --max-error\)' "$T/validate_small_scenarios_a.log"
+grep_ok validate_superpage_within_15_percent '^model superpage .*\(within --max-error\)' "$T/validate_small_scenarios_a.log"
 grep_ok validate_simulator_counts_the_modules_work 'the same work units as the module in every scenario' \
 	"$T/validate_small_scenarios_a.log"
 # (the table: the lines on where it was stored and drawn name different files)
@@ -185,8 +186,8 @@ db_rows=$(sqlite3 "$T/cal.db" "SELECT (SELECT count(*) FROM calibrations) || ' '
 	(SELECT count(*) FROM calibration_batches) || ' ' || (SELECT count(*) FROM validations) || ' ' ||
 	(SELECT count(*) FROM validation_rows) || ' ' || (SELECT count(*) FROM runs)" 2>&1)
 nb=$(cat "$T"/cal-a/r*.txt | grep -c '^batch ')
-[ "$db_rows" = "1 $nb 1 2 2" ] && ok calibration_and_validation_stored_once ||
-	bad calibration_and_validation_stored_once "calibrations, batches, validations, rows, runs: $db_rows (want 1 $nb 1 2 2)"
+[ "$db_rows" = "1 $nb 1 3 3" ] && ok calibration_and_validation_stored_once ||
+	bad calibration_and_validation_stored_once "calibrations, batches, validations, rows, runs: $db_rows (want 1 $nb 1 3 3)"
 # refit from the kept outputs: the very same profile
 expect 0 calibrate_from_kept_outputs "$MEMSIM" calibrate --from "$T/cal-a" --plan small --name cal-small \
 	-o "$T/cal-from.prof" &&

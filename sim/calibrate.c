@@ -922,7 +922,10 @@ void calib_req_drop_param(struct calib_req *r, const char *name)
  * destroy and lookup walk n^2/2 nodes); the sharing machine's destroy with every reverse
  * map, a preemptible relinquish at two batch sizes (preempt_check and its continuation), and
  * share and unshare, which separate page_put, refcount and p2m_entry (in a destroy
- * p2m_entry and page_put are always equal).  ~7e9 instructions: under a minute under TCG.
+ * p2m_entry and page_put are always equal); a fork's superpage mappings under both superpage
+ * policies (per-page's refcounts against marked's fixed per-map work) and marks (a hypercall
+ * without the map's lock, so the two can be told apart).
+ * ~7e9 instructions: under a minute under TCG.
  */
 static const char plan_builtin[] =
 	"# memsim calibrate --plan builtin: MODEL POLICY OP n=SIZES [k=BATCHES] [PARAM=VALUE]...\n"
@@ -946,7 +949,10 @@ static const char plan_builtin[] =
 	"sharing hash+preemptible destroy n=1000,10000 batch=1 k=1\n"
 	"sharing hash+preemptible destroy n=1000,10000 batch=64 k=1\n"
 	"sharing hash+monolithic share n=100,1000,10000 k=1\n"
-	"sharing hash+monolithic unshare n=100,1000,10000 k=1\n";
+	"sharing hash+monolithic unshare n=100,1000,10000 k=1\n"
+	"superpage per-page map n=16,64,256 k=1\n"
+	"superpage marked map n=64,256,1024 k=1\n"
+	"superpage marked mark n=16,64,256 k=1\n";
 
 /* The check's plan (hw-validate/check.sh): the same shape, small sizes, seconds under TCG. */
 static const char plan_small[] =
@@ -966,11 +972,15 @@ static const char plan_small[] =
 	"sharing tree+monolithic destroy n=100,1500 k=1\n"
 	"sharing hash+preemptible destroy n=1500 batch=8 k=1\n"
 	"sharing hash+monolithic share n=100,1500 k=1\n"
-	"sharing hash+monolithic unshare n=100,1500 k=1\n";
+	"sharing hash+monolithic unshare n=100,1500 k=1\n"
+	"superpage per-page map n=16,128 k=1\n"
+	"superpage marked map n=64,256 k=1\n"
+	"superpage marked mark n=16,64 k=1\n";
 
 /*
  * Reference scenarios: sizes the plans do not measure.  `rmap` rows vary the reverse map
- * under a monolithic relinquish; `relinquish` rows vary the relinquish policy over a hash.
+ * under a monolithic relinquish; `relinquish` rows vary the relinquish policy over a hash;
+ * `superpage` rows are a fork of a region of n superpages (n / 512 GiB).
  */
 static const char scen_builtin[] =
 	"# memsim validate --scenarios builtin: MODEL RMAP+RELINQUISH n=N [PARAM=VALUE]...\n"
@@ -982,12 +992,15 @@ static const char scen_builtin[] =
 	"relinquish hash+preemptible n=30000\n"
 	"relinquish hash+preemptible-seed n=30000\n"
 	"relinquish hash+weighted n=30000\n"
-	"relinquish list+preemptible n=2000 batch=64\n";
+	"relinquish list+preemptible n=2000 batch=64\n"
+	"superpage per-page n=1024\n"
+	"superpage marked n=1024\n";
 
 static const char scen_small[] =
 	"# memsim validate --scenarios small: one scenario per model\n"
 	"rmap tree+monolithic n=700\n"
-	"relinquish hash+preemptible n=700 batch=32\n";
+	"relinquish hash+preemptible n=700 batch=32\n"
+	"superpage per-page n=512\n";
 
 const char *calib_builtin_plan(const char *name)
 {

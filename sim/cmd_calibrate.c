@@ -59,6 +59,9 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
 
+/* 2 MiB superpages per GiB: the fork-storm scenario sizes its region in GiB */
+#define SCEN_SP_PER_GB 512u
+
 #define DEFAULT_EVENTS "cycles,instructions,task-clock"
 #define DEFAULT_TIMEOUT_S 1800
 
@@ -1447,6 +1450,8 @@ static int split_pair(const char *pair, char *r, char *l)
  * pending=1 is a dom0 tick due at every instant (period 1 ns) that needs no time (burst 0),
  * so a preemptible relinquish yields at every check exactly as in the module; pending=0 is
  * no dom0 load.  destroy_ns into *ns; the run is kept in r (caller frees).
+ * A superpage scenario (n superpages, a multiple of SCEN_SP_PER_GB) is the fork storm over
+ * n / 512 GiB with one fork; *ns is then the child's mapping time (fork_map_ns).
  */
 static int sim_scenario(const struct calib_req *s, const char *profile, struct run *r,
 			double *ns, char *err, size_t errlen)
@@ -1454,19 +1459,31 @@ static int sim_scenario(const struct calib_req *s, const char *profile, struct r
 	char rp[CALIB_NAME_LEN], lp[CALIB_NAME_LEN], sets[RUN_MAX_SETS][96];
 	struct run_opts o = { .seed = 1 };
 	uint64_t pending = calib_req_param(s, "pending", 1);
+	bool sp = !strcmp(s->model, "superpage");
+	const char *metric = sp ? "fork_map_ns" : "destroy_ns";
 	unsigned k = 0, j;
 	int rc;
 
-	split_pair(s->policy, rp, lp);
-	o.model = s->model;
-	o.policy = !strcmp(s->model, "rmap") ? rp : lp;
-	o.scenario = "one-frame";
+	if (sp) {
+		/* the fork storm with one fork: its child's mapping is the module's `map` */
+		o.model = "superpage";
+		o.policy = s->policy;
+		o.scenario = "fork-storm";
+		snprintf(sets[k++], sizeof(sets[0]), "region_gb=%" PRIu64, s->n / SCEN_SP_PER_GB);
+		snprintf(sets[k++], sizeof(sets[0]), "forks=1");
+	} else {
+		split_pair(s->policy, rp, lp);
+		o.model = s->model;
+		o.policy = !strcmp(s->model, "rmap") ? rp : lp;
+		o.scenario = "one-frame";
+		snprintf(sets[k++], sizeof(sets[0]), "n=%" PRIu64, s->n);
+		snprintf(sets[k++], sizeof(sets[0]), "%s=%s",
+			 !strcmp(s->model, "rmap") ? "relinquish" : "rmap",
+			 !strcmp(s->model, "rmap") ? lp : rp);
+		snprintf(sets[k++], sizeof(sets[0]), "dom0_period_ns=%d", pending ? 1 : 0);
+		snprintf(sets[k++], sizeof(sets[0]), "dom0_burst_ns=0");
+	}
 	o.profile = profile;
-	snprintf(sets[k++], sizeof(sets[0]), "n=%" PRIu64, s->n);
-	snprintf(sets[k++], sizeof(sets[0]), "%s=%s", !strcmp(s->model, "rmap") ? "relinquish" : "rmap",
-		 !strcmp(s->model, "rmap") ? lp : rp);
-	snprintf(sets[k++], sizeof(sets[0]), "dom0_period_ns=%d", pending ? 1 : 0);
-	snprintf(sets[k++], sizeof(sets[0]), "dom0_burst_ns=0");
 	for (j = 0; j < s->nparams; j++)
 		if (strcmp(s->pname[j], "pending"))
 			snprintf(sets[k++], sizeof(sets[0]), "%s=%" PRIu64, s->pname[j], s->pval[j]);
@@ -1475,15 +1492,16 @@ static int sim_scenario(const struct calib_req *s, const char *profile, struct r
 	rc = run_prepare(r, &o, err, errlen);
 	if (rc == EXIT_OK)
 		rc = run_execute(r, err, errlen);
-	if (rc == EXIT_OK && metrics_get(&r->mx, "destroy_ns", ns)) {
-		snprintf(err, errlen, "the simulator reported no destroy_ns");
+	if (rc == EXIT_OK && metrics_get(&r->mx, metric, ns)) {
+		snprintf(err, errlen, "the simulator reported no %s", metric);
 		rc = EXIT_FAIL;
 	}
 	if (rc == EXIT_OK) {
 		double d;
 
-		if (metrics_get(&r->mx, "destroys", &d) || d != 1) {
-			snprintf(err, errlen, "the simulated destroy did not finish");
+		if (metrics_get(&r->mx, sp ? "forks" : "destroys", &d) || d != 1) {
+			snprintf(err, errlen, sp ? "the simulated fork did not happen" :
+				 "the simulated destroy did not finish");
 			rc = EXIT_FAIL;
 		}
 	}
@@ -1747,7 +1765,9 @@ static void validate_usage(FILE *out)
 		"  --scenarios S       builtin (default), small, or a file of lines\n"
 		"                      `MODEL RMAP+RELINQUISH n=N [k=K] [NAME=VALUE]...` (MODEL: rmap or\n"
 		"                      relinquish, the simulator model the row belongs to; pending=0|1\n"
-		"                      is the module's preemption answer, default 1)\n"
+		"                      is the module's preemption answer, default 1), or\n"
+		"                      `superpage POLICY n=N`: the module maps N superpages into a forked\n"
+		"                      child, the simulator runs fork-storm over N/512 GiB, one fork\n"
 		"  --print-scenarios   print the scenario list and exit\n"
 		"  --plot OUT.png      draw predicted against measured (analysis/validate.gp; .svg too)\n"
 		"  --max-error PCT     exit 1 if an error exceeds PCT %% (default: report only)\n"
@@ -1841,9 +1861,18 @@ int cmd_validate(int argc, char **argv)
 	for (i = 0; i < nsc; i++) {
 		char rp[CALIB_NAME_LEN], lp[CALIB_NAME_LEN];
 
+		if (!strcmp(sc[i].model, "superpage")) {
+			if (!sc[i].n || sc[i].n % SCEN_SP_PER_GB) {
+				fprintf(stderr, "%s validate: %s:%u: n=%" PRIu64 ": superpage scenarios "
+					"want a multiple of %u superpages (whole GiB)\n", prog, scen,
+					sc[i].line, sc[i].n, SCEN_SP_PER_GB);
+				goto out;
+			}
+			continue;
+		}
 		if (strcmp(sc[i].model, "rmap") && strcmp(sc[i].model, "relinquish")) {
-			fprintf(stderr, "%s validate: %s:%u: model %s: want rmap or relinquish\n", prog,
-				scen, sc[i].line, sc[i].model);
+			fprintf(stderr, "%s validate: %s:%u: model %s: want rmap, relinquish or "
+				"superpage\n", prog, scen, sc[i].line, sc[i].model);
 			goto out;
 		}
 		if (split_pair(sc[i].policy, rp, lp)) {
@@ -1878,7 +1907,7 @@ int cmd_validate(int argc, char **argv)
 	for (j = 0; j < prof.nmeta; j++)
 		if (!strcmp(prof.meta[j].key, "basis"))
 			pbasis = prof.meta[j].value;
-	/* the module side: `sharing R+L destroy` with the line's parameters */
+	/* the module side: `sharing R+L destroy` (`superpage P map`) with the line's parameters */
 	mreq = calloc(nsc, sizeof(*mreq));
 	sets = calloc(nsc, sizeof(*sets));
 	rows = calloc(nsc, sizeof(*rows));
@@ -1888,9 +1917,11 @@ int cmd_validate(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < nsc; i++) {
+		bool sp = !strcmp(sc[i].model, "superpage");
+
 		mreq[i] = sc[i];
-		snprintf(mreq[i].model, sizeof(mreq[i].model), "sharing");
-		snprintf(mreq[i].op, sizeof(mreq[i].op), "destroy");
+		snprintf(mreq[i].model, sizeof(mreq[i].model), "%s", sp ? "superpage" : "sharing");
+		snprintf(mreq[i].op, sizeof(mreq[i].op), "%s", sp ? "map" : "destroy");
 	}
 	rc = measure(&hw, mreq, nsc, sets, &res, err, sizeof(err));
 	if (rc) {
@@ -1988,10 +2019,10 @@ int cmd_validate(int argc, char **argv)
 	}
 	{
 		/* per model: the largest error of either prediction */
-		const char *models[2] = { "rmap", "relinquish" };
+		const char *models[] = { "rmap", "relinquish", "superpage" };
 		unsigned m;
 
-		for (m = 0; m < 2; m++) {
+		for (m = 0; m < ENV_ARRAY_SIZE(models); m++) {
 			double mx = -1, sum = 0;
 			unsigned cnt = 0;
 

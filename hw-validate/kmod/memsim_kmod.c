@@ -61,6 +61,7 @@ static const struct msk_op *const msk_tables[] = {
 	msk_selftest_ops,
 	msk_rmap_ops,
 	msk_sharing_ops,
+	msk_superpage_ops,
 };
 
 static u64 msk_budget_bytes(void)

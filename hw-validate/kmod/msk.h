@@ -55,6 +55,7 @@ struct msk_op {
 extern const struct msk_op msk_selftest_ops[];
 extern const struct msk_op msk_rmap_ops[];
 extern const struct msk_op msk_sharing_ops[];
+extern const struct msk_op msk_superpage_ops[];
 
 /* ---- helpers for op files (memsim_kmod.c) ---- */
 

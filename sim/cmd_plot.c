@@ -262,8 +262,7 @@ static int query_list(sqlite3 *db, const char *name, const struct binds *b, stru
 	return 0;
 }
 
-/* Text of the first column of the first row of sql (one optional text parameter). */
-static char *query_one(sqlite3 *db, const char *sql, const char *arg)
+char *plot_query_one(sqlite3 *db, const char *sql, const char *arg)
 {
 	sqlite3_stmt *s;
 	char *out = NULL;
@@ -300,7 +299,7 @@ static int resolve_id(sqlite3 *db, const char *table, const char *opt, const cha
 	int n = 0;
 
 	if (!strcmp(table, "sweeps") && !strcmp(in, "last")) {
-		char *id = query_one(db, "SELECT sweep_id FROM sweeps ORDER BY created DESC, "
+		char *id = plot_query_one(db, "SELECT sweep_id FROM sweeps ORDER BY created DESC, "
 				     "sweep_id LIMIT 1", NULL);
 
 		if (!id) {
@@ -395,10 +394,10 @@ long plot_select(struct store *st, const char *sweep, const char *const *where,
 			if (!strcmp(run_columns[k], name))
 				col = run_columns[k];
 		if (!col) {
-			char *have = query_one(db, "SELECT 1 FROM params WHERE key = ? LIMIT 1", name);
+			char *have = plot_query_one(db, "SELECT 1 FROM params WHERE key = ? LIMIT 1", name);
 
 			if (!have) {
-				have = query_one(db, "SELECT 1 FROM metrics WHERE name = ? LIMIT 1", name);
+				have = plot_query_one(db, "SELECT 1 FROM metrics WHERE name = ? LIMIT 1", name);
 				is_metric = have != NULL;
 			}
 			if (!have) {
@@ -457,7 +456,7 @@ long plot_select(struct store *st, const char *sweep, const char *const *where,
 		seterr(err, errlen, "selecting runs: %s", sqlite3_errmsg(db));
 		return -1;
 	}
-	cnt = query_one(db, "SELECT count(*) FROM temp.sel", NULL);
+	cnt = plot_query_one(db, "SELECT count(*) FROM temp.sel", NULL);
 	n = cnt ? atol(cnt) : 0;
 	free(cnt);
 	return n;
@@ -768,7 +767,7 @@ static void run_label(sqlite3 *db, const char *run_id, const struct info *in, bo
 {
 	sqlite3_stmt *s;
 	size_t i, off;
-	char *pol = query_one(db, "SELECT policy FROM runs WHERE run_id = ?", run_id);
+	char *pol = plot_query_one(db, "SELECT policy FROM runs WHERE run_id = ?", run_id);
 
 	off = (size_t)snprintf(buf, len, "%s", pol ? pol : "?");
 	free(pol);
@@ -785,7 +784,7 @@ static void run_label(sqlite3 *db, const char *run_id, const struct info *in, bo
 	}
 	sqlite3_finalize(s);
 	if (seed && off < len) {
-		char *sd = query_one(db, "SELECT seed FROM runs WHERE run_id = ?", run_id);
+		char *sd = plot_query_one(db, "SELECT seed FROM runs WHERE run_id = ?", run_id);
 
 		snprintf(buf + off, len - off, " seed=%s", sd ? sd : "?");
 		free(sd);
@@ -847,7 +846,7 @@ static int check_name(sqlite3 *db, const char *table, const char *col, const cha
 
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM temp.sel s JOIN %s t ON t.run_id = s.run_id "
 		 "WHERE t.%s = ? LIMIT 1", table, col);
-	have = query_one(db, sql, name);
+	have = plot_query_one(db, sql, name);
 	if (have) {
 		free(have);
 		return 0;
@@ -855,7 +854,7 @@ static int check_name(sqlite3 *db, const char *table, const char *col, const cha
 	snprintf(sql, sizeof(sql), "SELECT group_concat(n, ', ') FROM (SELECT DISTINCT t.%s AS n "
 		 "FROM temp.sel s JOIN %s t ON t.run_id = s.run_id ORDER BY t.%s LIMIT 40)",
 		 col, table, col);
-	have = query_one(db, sql, NULL);
+	have = plot_query_one(db, sql, NULL);
 	seterr(err, errlen, "%s %s: no selected run has it; %s: %s", opt, name,
 	       !strcmp(table, "metrics") ? "metrics" : !strcmp(table, "params") ? "parameters" :
 	       "series", have ? have : "none");
@@ -1402,7 +1401,7 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 	bool first = true;
 
 	name = o->series ? xstrdup(o->series) :
-	       query_one(db, "SELECT v.name FROM temp.sel s JOIN series v ON v.run_id = s.run_id "
+	       plot_query_one(db, "SELECT v.name FROM temp.sel s JOIN series v ON v.run_id = s.run_id "
 			 "GROUP BY v.name ORDER BY v.name LIMIT 1", NULL);
 	if (!name) {
 		seterr(err, errlen, "no selected run has a time series");

@@ -78,21 +78,6 @@ static void html_table(FILE *f, sqlite3 *db, const char *sql, const char *arg)
 	fprintf(f, "</table>\n");
 }
 
-static char *one(sqlite3 *db, const char *sql, const char *arg)
-{
-	sqlite3_stmt *s;
-	char *out = NULL;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
-		return NULL;
-	if (arg)
-		sqlite3_bind_text(s, 1, arg, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-		out = strdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return out;
-}
-
 /* Column 0 of every row. */
 static size_t list(sqlite3 *db, const char *sql, const char *arg, char **out, size_t max)
 {
@@ -449,7 +434,7 @@ int cmd_report(int argc, char **argv)
 		store_close(st);
 		return EXIT_FAIL;
 	}
-	t = one(sq, "SELECT group_concat(DISTINCT r.model) FROM temp.sel s JOIN runs r "
+	t = plot_query_one(sq, "SELECT group_concat(DISTINCT r.model) FROM temp.sel s JOIN runs r "
 		"ON r.run_id = s.run_id", NULL);
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		"<title>memsim sweep %s</title>\n<style>\n"
@@ -489,7 +474,7 @@ int cmd_report(int argc, char **argv)
 		   "SELECT f.key, f.value FROM sweeps, json_each(spec, '$.fixed') f "
 		   "WHERE sweep_id = ?1", sid);
 	fprintf(f, "<h3>Specification (as stored)</h3>\n<pre>");
-	t = one(sq, "SELECT spec FROM sweeps WHERE sweep_id = ?", sid);
+	t = plot_query_one(sq, "SELECT spec FROM sweeps WHERE sweep_id = ?", sid);
 	html(f, t ? t : "(none)");
 	free(t);
 	fprintf(f, "</pre>\n<p>Re-create it with <code>memsim sweep</code> and the same options: "
@@ -520,7 +505,7 @@ int cmd_report(int argc, char **argv)
 			po.x = axes[0];
 		/* a second axis: one line per value of it too, if that stays readable */
 		if (nax > 1) {
-			char *cnt = one(sq, "SELECT count(DISTINCT p.value) FROM temp.sel s JOIN params p "
+			char *cnt = plot_query_one(sq, "SELECT count(DISTINCT p.value) FROM temp.sel s JOIN params p "
 					"ON p.run_id = s.run_id WHERE p.key = ?", axes[1]);
 
 			snprintf(nvals, sizeof(nvals), "%s", cnt ? cnt : "0");
@@ -553,10 +538,10 @@ int cmd_report(int argc, char **argv)
 		figure(f, st, &po, dir, "cdf.png", "distribution across runs, per policy");
 	}
 	{
-		char *mem = one(sq, "SELECT m.name FROM temp.sel s JOIN metrics m ON m.run_id = s.run_id "
+		char *mem = plot_query_one(sq, "SELECT m.name FROM temp.sel s JOIN metrics m ON m.run_id = s.run_id "
 				"WHERE m.name LIKE '%bytes_peak' OR m.name LIKE '%_bytes' "
 				"GROUP BY m.name ORDER BY min(m.ord) LIMIT 1", NULL);
-		char *lat = one(sq, "SELECT m.name FROM temp.sel s JOIN metrics m ON m.run_id = s.run_id "
+		char *lat = plot_query_one(sq, "SELECT m.name FROM temp.sel s JOIN metrics m ON m.run_id = s.run_id "
 				"WHERE m.name LIKE '%\\_ns' ESCAPE '\\' GROUP BY m.name "
 				"HAVING count(DISTINCT m.value) > 1 "
 				"ORDER BY (m.name LIKE '%p99%') DESC, min(m.ord) LIMIT 1", NULL);
@@ -577,7 +562,7 @@ int cmd_report(int argc, char **argv)
 		free(lat);
 	}
 	{
-		char *ser = one(sq, "SELECT v.name FROM temp.sel s JOIN series v ON v.run_id = s.run_id "
+		char *ser = plot_query_one(sq, "SELECT v.name FROM temp.sel s JOIN series v ON v.run_id = s.run_id "
 				"GROUP BY v.name ORDER BY v.name LIMIT 1", NULL);
 
 		if (ser) {

@@ -46,6 +46,11 @@ int plot_draw(struct store *st, const struct plot_opts *o, char *err, size_t err
 /* The directory of analysis/ files: $MEMSIM_ANALYSIS, else found beside the executable. */
 const char *plot_analysis_dir(void);
 
+struct sqlite3;
+/* Text of the first column of the first row of sql (one optional text parameter), malloc'd;
+ * NULL if there is no row, the value is NULL, or the query fails. */
+char *plot_query_one(struct sqlite3 *db, const char *sql, const char *arg);
+
 /*
  * Fills temp.sel with the runs of a sweep (id, prefix or "last"; NULL for all) that match
  * the --where conditions.  Returns the number of runs, or -2 (usage) / -1 with a message.

@@ -8,7 +8,10 @@
 #                 compile check of models/, and a short fuzzing run
 #   make bench    benchmarks (tests/bench/), figures as side-by-side ratios
 #   make fuzz     long fuzzing run of the trace reader (FUZZ_SECONDS=600)
-#   make install  PREFIX=/usr/local
+#   make install  PREFIX=/usr/local (binary, man pages, bash completion, analysis, hw-validate,
+#                 sample traces, docs)
+#   make man      man pages from the --help texts (help2man) into build/man/
+#   make help     this list
 #
 # Sources are found by wildcard: adding sim/foo.c or tests/unit/test_foo.c needs no edit here.
 
@@ -21,7 +24,7 @@ ASAN_BUILD ?= build-asan
 DEB_PKGS := build-essential pkg-config libsqlite3-dev sqlite3 libgsl-dev zlib1g-dev \
             libpfm4-dev gnuplot-nox qemu-system-x86 linux-headers-amd64 linux-image-amd64 \
             busybox-static parallel clang libclang-rt-14-dev llvm cpio xz-utils kmod \
-            python3 bc
+            python3 bc help2man
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -125,6 +128,13 @@ fuzz: fuzz-build
 	@set -e; for b in $(FUZZ_BINS); do n=$$(basename $$b); \
 	  $$b -max_total_time=$(FUZZ_SECONDS) tests/fuzz/corpus/$$n; done
 
+# ---- man pages, help -------------------------------------------------------------------
+man: $(BUILD)/memsim
+	sim/completion/mkman.sh $(BUILD)/memsim $(BUILD)/man $(VERSION)
+
+help:
+	@sed -n 's/^#   make /make /p; s/^#                 /                 /p' Makefile
+
 # ---- demo, bench, install ----------------------------------------------------------------
 demo: deps all
 	tests/demo.sh $(BUILD)/memsim demo
@@ -134,10 +144,18 @@ bench: deps all
 	tests/bench/replay.sh $(BUILD)/memsim
 	tests/bench/sweep_speedup.sh $(BUILD)/memsim 2
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/memsim/analysis $(DESTDIR)$(PREFIX)/share/doc/memsim
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/memsim/analysis $(DESTDIR)$(PREFIX)/share/doc/memsim \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(PREFIX)/share/memsim/hw-validate $(DESTDIR)$(PREFIX)/share/memsim/models \
+	  $(DESTDIR)$(PREFIX)/share/memsim/samples
 	install -m 0755 $(BUILD)/memsim $(DESTDIR)$(PREFIX)/bin/memsim
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 sim/completion/memsim.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/memsim
 	cp -r analysis/. $(DESTDIR)$(PREFIX)/share/memsim/analysis/
+	tar -C hw-validate --exclude=./build -cf - . | tar -C $(DESTDIR)$(PREFIX)/share/memsim/hw-validate -xf -
+	cp models/*.c models/*.h $(DESTDIR)$(PREFIX)/share/memsim/models/
+	cp traces/samples/. -r $(DESTDIR)$(PREFIX)/share/memsim/samples/
 	install -d $(DESTDIR)$(PREFIX)/share/memsim/record
 	cp -r traces/record/. $(DESTDIR)$(PREFIX)/share/memsim/record/
 	cp -r docs/. README.md $(DESTDIR)$(PREFIX)/share/doc/memsim/
@@ -156,4 +174,4 @@ deps:
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo
 
-.PHONY: all tests asan check freestanding-check fuzz fuzz-build fuzz-smoke demo bench install deps clean
+.PHONY: all tests asan check freestanding-check fuzz fuzz-build fuzz-smoke demo bench install deps clean man help

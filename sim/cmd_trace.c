@@ -23,6 +23,7 @@
 #include "cmds.h"
 #include "param.h"
 #include "scenarios.h"
+#include "suggest.h"
 #include "trace.h"
 
 static const char trace_usage[] =
@@ -499,6 +500,7 @@ int cmd_trace(int argc, char **argv)
 		{ "gen", trace_gen },
 		{ "record", cmd_trace_record },   /* sim/cmd_record.c */
 	};
+	const char *near;
 	size_t i;
 
 	if (argc < 2) {
@@ -512,7 +514,8 @@ int cmd_trace(int argc, char **argv)
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(argv[1], subs[i].name))
 			return subs[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "memsim: trace: '%s' is not a sub-command (see memsim trace --help)\n",
-		argv[1]);
+	near = suggest_closest_in(argv[1], subs, sizeof(subs) / sizeof(subs[0]), sizeof(subs[0]));
+	fprintf(stderr, "memsim: trace: '%s' is not a sub-command%s%s%s (see memsim trace --help)\n",
+		argv[1], near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 	return 2;
 }

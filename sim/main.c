@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "suggest.h"
 
 static const struct {
 	const char *name;
@@ -51,6 +52,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "memsim: '%s' is not a command (see memsim --help)\n", argv[1]);
+	{
+		const char *near = suggest_closest_in(argv[1], commands,
+						      sizeof(commands) / sizeof(commands[0]),
+						      sizeof(commands[0]));
+		if (near)
+			fprintf(stderr, "memsim: '%s' is not a command; did you mean '%s'? "
+				"(see memsim --help)\n", argv[1], near);
+		else
+			fprintf(stderr, "memsim: '%s' is not a command (see memsim --help)\n", argv[1]);
+	}
 	return 2;
 }

@@ -24,7 +24,7 @@ ASAN_BUILD ?= build-asan
 DEB_PKGS := build-essential pkg-config libsqlite3-dev sqlite3 libgsl-dev zlib1g-dev \
             libpfm4-dev gnuplot-nox qemu-system-x86 linux-headers-amd64 linux-image-amd64 \
             busybox-static parallel clang libclang-rt-14-dev llvm cpio xz-utils kmod \
-            python3 bc help2man
+            python3 bc help2man slurm-wlm munge openssh-server openssh-client rsync
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -170,6 +170,9 @@ deps:
 	  if [ "$$(id -u)" != 0 ]; then echo "deps: need root to install:$$missing" >&2; exit 1; fi; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	else echo "deps: all Debian packages present"; fi
+	@# sshd's privilege-separation directory, which its service unit would make at boot
+	@# (tests/cli/slurm.sh starts an sshd of its own on loopback)
+	@if [ "$$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then install -d -m 0755 /run/sshd; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) demo

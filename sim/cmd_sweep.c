@@ -287,6 +287,7 @@ static void __attribute__((noreturn)) worker(struct sweep_ctx *c, int wid, int f
 	char err[1024];
 	int stored = 0;
 
+	setenv("MEMSIM_NO_PROGRESS", "1", 1);   /* the parent draws the sweep's line */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGINT, &sa, NULL);

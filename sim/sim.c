@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* sim/sim.c — the discrete-event engine (see sim.h). */
-#include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "hash.h"
+#include "progress.h"
 #include "sim.h"
 
 int sim_init(struct sim *s, uint64_t seed)
@@ -18,7 +16,7 @@ int sim_init(struct sim *s, uint64_t seed)
 	s->q = eventq_create();
 	if (!s->q)
 		return -1;
-	s->progress = isatty(2) && !getenv("MEMSIM_NO_PROGRESS");
+	s->progress = progress_wanted();
 	return 0;
 }
 
@@ -88,21 +86,10 @@ static void digest_event(struct sim *s, const struct sim_event *ev)
 	s->digest = hash_fold(h, ev->arg);
 }
 
-static double wall_s(void)
+/* The counters progress.c reads from its own thread: published with relaxed stores. */
+static inline void publish(uint64_t *field, uint64_t v)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void show_progress(struct sim *s, double t0, bool final)
-{
-	double el = wall_s() - t0;
-
-	fprintf(stderr, "\rmemsim: %" PRIu64 " records, %" PRIu64 " events, sim time %.3f s, "
-		"%.1f s wall, %.2f M/s%s", s->records, s->events, (double)s->now * 1e-9, el,
-		el > 0 ? (double)(s->records + s->events) / el * 1e-6 : 0.0, final ? "\n" : "");
+	__atomic_store_n(field, v, __ATOMIC_RELAXED);
 }
 
 int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h, void *ctx)
@@ -110,8 +97,9 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 	struct trace_rec rec;
 	struct sim_event ev;
 	int have_rec = 0;
-	uint64_t tev, tick = 0;
-	double t0 = s->progress ? wall_s() : 0, last = t0;
+	uint64_t tev;
+	struct progress *prog = progress_start(s);
+	int rc = 0;
 
 	if (src) {
 		have_rec = rec_source_next(src, &rec);
@@ -123,38 +111,35 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 
 		if (have_rec && (!have_ev || rec.time_ns <= tev)) {
 			if (rec.time_ns > s->now)
-				s->now = rec.time_ns;
+				publish(&s->now, rec.time_ns);
 			digest_record(s, &rec);
-			s->records++;
-			if (h->record(s, ctx, &rec))
-				return -1;
+			publish(&s->records, s->records + 1);
+			if (h->record(s, ctx, &rec)) {
+				rc = -1;
+				goto out;
+			}
 			have_rec = rec_source_next(src, &rec);
 			if (have_rec < 0)
 				goto src_error;
 		} else if (have_ev) {
 			eventq_pop(s->q, &ev);
-			s->now = ev.time;
+			publish(&s->now, ev.time);
 			digest_event(s, &ev);
-			s->events++;
-			if (h->event(s, ctx, &ev))
-				return -1;
+			publish(&s->events, s->events + 1);
+			if (h->event(s, ctx, &ev)) {
+				rc = -1;
+				goto out;
+			}
 		} else {
 			break;
 		}
-		if (s->progress && !(++tick & 0xfffff)) {
-			double now = wall_s();
-
-			if (now - last > 0.5) {
-				show_progress(s, t0, false);
-				last = now;
-			}
-		}
 	}
-	if (s->progress && last != t0)
-		show_progress(s, t0, true);
-	return 0;
+out:
+	progress_stop(prog);
+	return rc;
 
 src_error:
 	snprintf(s->err, sizeof(s->err), "%s", src->err);
-	return -2;
+	rc = -2;
+	goto out;
 }

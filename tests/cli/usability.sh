@@ -58,6 +58,23 @@ got=$(complete_words run --scenario one-frame --set "")
 case " $got " in *" heavy= "*" n= "*) ok completion_of_parameters_includes_model_and_scenario ;;
 *) bad completion_of_parameters_includes_model_and_scenario "got '$got'" ;; esac
 
+# ---- progress of long runs -------------------------------------------------------------
+# `script` gives the run a terminal for stderr; the first line is drawn at once with
+# MEMSIM_PROGRESS_AFTER_MS=0, so the test does not depend on how fast this machine is.
+on_tty() { script -qec "$*" /dev/null; }
+RUN1="$MEMSIM run --scenario smoke --model null"
+MEMSIM_PROGRESS_AFTER_MS=0 on_tty "$RUN1 >/dev/null" >"$TMP/tty" 2>&1
+expect_grep progress_line_on_a_terminal 'memsim: [0-9]+ records, [0-9]+ events, sim time' "$TMP/tty"
+on_tty "$RUN1 >/dev/null" >"$TMP/tty" 2>&1
+if grep -q 'records, ' "$TMP/tty"; then bad short_run_shows_no_progress "$(head -c 300 "$TMP/tty")"
+else ok short_run_shows_no_progress; fi
+MEMSIM_PROGRESS_AFTER_MS=0 MEMSIM_NO_PROGRESS=1 on_tty "$RUN1 >/dev/null" >"$TMP/tty" 2>&1
+if grep -q 'records, ' "$TMP/tty"; then bad no_progress_when_disabled "$(head -c 300 "$TMP/tty")"
+else ok no_progress_when_disabled; fi
+MEMSIM_PROGRESS_AFTER_MS=0 $RUN1 >/dev/null 2>"$TMP/err"
+if [ -s "$TMP/err" ]; then bad no_progress_when_stderr_is_a_file "$(head -c 300 "$TMP/err")"
+else ok no_progress_when_stderr_is_a_file; fi
+
 # ---- make help and make install --------------------------------------------------------
 if make -s -C "$MEMSIM_TOP" help >"$TMP/out" 2>"$TMP/err"; then ok make_help_runs; else bad make_help_runs "$(cat "$TMP/err")"; fi
 expect_grep make_help_lists_check '^make check' "$TMP/out"

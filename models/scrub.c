@@ -78,6 +78,12 @@ static const struct scrub_policy scrub_deferred = {
 	.defer = true, .alloc_dirty = false, .all_cpus = true,
 };
 
+static const struct scrub_policy scrub_deferred_percpu = {
+	.name = "deferred-percpu",
+	.doc = "freed pages go on a scrub list under one lock; a tasklet per online pCPU, woken together, drains it in batches (a herd, not the patch)",
+	.defer = true, .alloc_dirty = false, .all_cpus = true,
+};
+
 static const struct scrub_policy scrub_idle = {
 	.name = "idle",
 	.doc = "scrub list as deferred, but drained only by pCPUs with nothing else to run",
@@ -93,6 +99,7 @@ static const struct scrub_policy scrub_on_alloc = {
 const struct scrub_policy *const scrub_policies[] = {
 	&scrub_sync,
 	&scrub_deferred,
+	&scrub_deferred_percpu,
 	&scrub_idle,
 	&scrub_on_alloc,
 	NULL,

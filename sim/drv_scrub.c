@@ -59,7 +59,8 @@ enum { CPU_IDLE, CPU_WAKING, CPU_RUNNING };
 #define SERIES_BACKLOG "scrub_backlog_pages"
 #define SERIES_DYING "dying_pages"
 
-static const char *const scrub_choices[] = { "sync", "deferred", "idle", "on-alloc", NULL };
+static const char *const scrub_choices[] = { "sync", "deferred", "deferred-percpu", "idle",
+						  "on-alloc", NULL };
 
 static const struct param_def machine_params[] = {
 	{ "pcpus", PARAM_INT, 60, 1, MAX_PCPUS, NULL,
@@ -926,6 +927,7 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 static const char *const scrub_policy_docs[] = {
 	"each freed page scrubbed inside the free, before it returns (before the seed's patch)",
 	"scrub list under one lock, drained in batches by a tasklet on every online pCPU (the patch)",
+	"scrub list under one lock, drained in batches by a tasklet per online pCPU, woken together",
 	"scrub list drained only by pCPUs with nothing else to run",
 	"dirty pages stay allocatable; an allocation scrubs what it takes, idle pCPUs the rest",
 	NULL,

@@ -72,10 +72,12 @@ static const struct scrub_policy scrub_sync = {
 	.defer = false, .alloc_dirty = false, .all_cpus = false,
 };
 
+/* The patch as written: one static tasklet, scheduled on each online pCPU in turn, which
+ * never returns (it polls the list while it is empty) and detaches one page per lock hold. */
 static const struct scrub_policy scrub_deferred = {
 	.name = "deferred",
-	.doc = "freed pages go on a scrub list under one lock; a tasklet on every online pCPU drains it in batches (the seed's patch)",
-	.defer = true, .alloc_dirty = false, .all_cpus = true,
+	.doc = "freed pages go on a scrub list under one lock; one never-returning tasklet polls it and scrubs a page per lock hold (the seed's patch)",
+	.defer = true, .alloc_dirty = false, .all_cpus = false, .one_tasklet = true,
 };
 
 static const struct scrub_policy scrub_deferred_percpu = {
@@ -721,11 +723,18 @@ static int free_reserve(struct scrub_model *m)
 	return m->pol->defer ? xq_reserve(m, &m->dirty, 1) : cs_reserve(m);
 }
 
+/* Backlog at which the free path stops for the scrubbers: a polling tasklet sees the page
+ * that makes the list non-empty; woken scrubbers are woken at kick_pages. */
+static uint64_t kick_at(const struct scrub_model *m)
+{
+	return m->pol->one_tasklet ? 1 : m->p.kick_pages;
+}
+
 int scrub_relinquish(struct scrub_model *m, uint32_t id, uint64_t max, uint64_t *freed,
 		     bool *kick)
 {
 	struct scrub_domain *d = find_domain(m, id);
-	uint64_t s, k, want;
+	uint64_t s, k, want, kick_pages = kick_at(m);
 	int rc = 0;
 
 	*freed = 0;
@@ -736,8 +745,8 @@ int scrub_relinquish(struct scrub_model *m, uint32_t id, uint64_t max, uint64_t 
 		return -EINVAL;
 	while (*freed < max && d->pages.n) {
 		want = max - *freed;
-		if (m->pol->defer && m->dirty.pages < m->p.kick_pages)
-			want = ENV_MIN(want, m->p.kick_pages - m->dirty.pages);
+		if (m->pol->defer && m->dirty.pages < kick_pages)
+			want = ENV_MIN(want, kick_pages - m->dirty.pages);
 		if (free_reserve(m)) {
 			if (m->pol->defer && !free_one_sync(m, d)) {
 				(*freed)++;
@@ -756,10 +765,10 @@ int scrub_relinquish(struct scrub_model *m, uint32_t id, uint64_t max, uint64_t 
 		*freed += k;
 		if (!m->pol->defer)
 			m->st.scrubbed_free += k;
-		if (m->pol->defer && m->dirty.pages == m->p.kick_pages &&
-		    m->dirty.pages - k < m->p.kick_pages) {
+		if (m->pol->defer && m->dirty.pages == kick_pages &&
+		    m->dirty.pages - k < kick_pages) {
 			*kick = true;
-			m->st.kicks++;
+			m->st.kicks += !m->pol->one_tasklet;   /* a polling tasklet is not woken */
 			break;
 		}
 	}
@@ -790,7 +799,7 @@ int scrub_take(struct scrub_model *m, struct scrub_batch *b)
 		m->st.enomem++;
 		return -ENOMEM;
 	}
-	b->len = xq_pop(m, &m->dirty, m->p.batch, &s);
+	b->len = xq_pop(m, &m->dirty, m->pol->one_tasklet ? 1 : m->p.batch, &s);
 	b->start = s;
 	m->inflight += b->len;
 	work_add(&m->work, WU_ENTRY_MOVE, b->len);

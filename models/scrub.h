@@ -68,6 +68,8 @@ struct scrub_policy {
 	bool alloc_dirty;  /* an allocation may take dirty pages, scrubbing each itself */
 	bool all_cpus;     /* scrubbers are tasklets on every online pCPU, taking time from
 			    * whatever runs there; false: only pCPUs with nothing else to run */
+	bool one_tasklet;  /* one static tasklet that never returns: it busy-polls the list and
+			    * takes one page per lock hold; the free path wakes nobody */
 };
 
 extern const struct scrub_policy *const scrub_policies[];   /* NULL-terminated */
@@ -126,8 +128,8 @@ int scrub_destroy_begin(struct scrub_model *m, uint32_t id);
 /*
  * relinquish_memory() of a dying domain, up to `max` pages from the head of its page list,
  * each freed as the policy says.  With `defer`, the free path stops after the page that
- * brings the dirty backlog to exactly kick_pages and sets *kick: the caller wakes the
- * scrubbers then.  *freed: pages released by this call.  Returns 0 when the domain owns
+ * brings the dirty backlog to exactly kick_pages (one_tasklet: to 1, the page a polling
+ * tasklet sees) and sets *kick: the caller wakes the scrubbers then.  *freed: pages released by this call.  Returns 0 when the domain owns
  * nothing any more (it is gone), -EAGAIN if pages remain, -ENOENT no domain, -EINVAL not
  * dying, -ENOMEM (stopped early: no memory to extend a queue; *freed says how far it got).
  */
@@ -143,7 +145,7 @@ struct scrub_batch {
 	uint64_t start, len;
 };
 /*
- * Under the lock: detaches at most `batch` pages, one run from the head of the dirty queue.
+ * Under the lock: detaches at most `batch` pages (one_tasklet: 1), one run from the head of the dirty queue.
  * Counts the lock and one entry move per page.  0 with b->len > 0; -ENOENT if the queue is
  * empty (the lock was taken for nothing: counted); -ENOMEM (nothing taken).
  */

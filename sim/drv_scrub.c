@@ -52,7 +52,8 @@
 enum { EV_DESTROY = 1, EV_SCRUB = 2, EV_ALLOC = 3 };
 enum { DESTROY_CONTINUE = 0, DESTROY_SLICE = 1 };   /* EV_DESTROY arg */
 enum { SCRUB_WAKE = 0, SCRUB_DONE = 1 };            /* EV_SCRUB arg */
-enum { CPU_IDLE, CPU_WAKING, CPU_RUNNING };
+/* CPU_POLLING: the patch's tasklet spinning on an empty list; it owns its pCPU for good */
+enum { CPU_IDLE, CPU_WAKING, CPU_RUNNING, CPU_POLLING };
 
 #define DQ_MAX 256
 #define MAX_PCPUS 4096
@@ -117,6 +118,11 @@ struct scrub_drv {
 	uint64_t alloc_hold_ps;    /* on-alloc: the allocation's hold of the lock */
 
 	struct scpu *cpu;
+
+	/* deferred (one_tasklet): the pCPU the tasklet ended on, and its time spent polling */
+	uint64_t tasklet_cpu, spin_since_ps, spin_ps;
+	/* pCPUs scrubbing now (a scrubber with a batch, waiting for the lock included) */
+	uint64_t scrubbing, scrubbers_peak;
 
 	/* the lock guarding the dirty pages */
 	uint64_t lock_free_ps;     /* last release by anyone */
@@ -237,6 +243,8 @@ static bool may_scrub(const struct scrub_drv *d, uint64_t c)
 {
 	if (!d->pol->defer)
 		return false;
+	if (d->pol->one_tasklet)
+		return c == d->tasklet_cpu;
 	if (d->pol->all_cpus)
 		return c != 0 || !d->destroying || d->self_scrub;
 	return !d->cpu[c].guest && (c != 0 || !d->destroying);
@@ -248,6 +256,14 @@ static int kick(struct scrub_drv *d, uint64_t t_ps, bool *local)
 	uint64_t t = ns_ceil(t_ps), c, w;
 
 	*local = false;
+	if (d->pol->one_tasklet) {
+		/* nobody is woken: a polling tasklet sees the page as soon as it is linked */
+		if (d->cpu[d->tasklet_cpu].state != CPU_POLLING)
+			return 0;
+		d->spin_ps += t_ps - d->spin_since_ps;
+		d->cpu[d->tasklet_cpu].state = CPU_WAKING;
+		return sim_schedule(d->s, t, EV_SCRUB, (uint32_t)d->tasklet_cpu, SCRUB_WAKE);
+	}
 	for (c = 0; c < d->ncpu; c++) {
 		if (d->cpu[c].state != CPU_IDLE || !may_scrub(d, c))
 			continue;
@@ -269,6 +285,12 @@ static int kick(struct scrub_drv *d, uint64_t t_ps, bool *local)
 
 static int go_idle(struct scrub_drv *d, uint64_t c, uint64_t t_ps)
 {
+	if (d->pol->one_tasklet) {
+		/* the tasklet never returns: it spins on the list, its pCPU runs nothing else */
+		d->cpu[c].state = CPU_POLLING;
+		d->spin_since_ps = t_ps;
+		return 0;
+	}
 	d->cpu[c].state = CPU_IDLE;
 	if (c == 0 && d->destroy_waits_cpu0) {
 		d->destroy_waits_cpu0 = false;
@@ -284,6 +306,17 @@ static void cpu_time(struct scrub_drv *d, uint64_t c, uint64_t ps)
 		d->guest_steal_ps += ps;
 	if (c == 0 && d->destroying)
 		d->cpu0_scrub_ps += ps;
+}
+
+/* The most pCPUs scrubbing at once: scrubbers with a batch, plus pCPU 0 scrubbing inside the
+ * free (sync) and an allocating vCPU scrubbing its dirty pages (on-alloc) at t_ns. */
+static void note_scrubbers(struct scrub_drv *d, uint64_t t_ns)
+{
+	uint64_t n = d->scrubbing + (d->alloc_busy_ns > t_ns) +
+		     (!d->pol->defer && d->destroying);
+
+	if (n > d->scrubbers_peak)
+		d->scrubbers_peak = n;
 }
 
 /* A scrubber on pCPU c at t: look, lock, take a batch, schedule its end. */
@@ -325,6 +358,8 @@ static int scrub_run(struct scrub_drv *d, uint64_t c, uint64_t t_ps, bool woken)
 	if (end - t_ps > d->batch_max_ps)
 		d->batch_max_ps = end - t_ps;
 	cp->state = CPU_RUNNING;
+	d->scrubbing++;
+	note_scrubbers(d, ns_ceil(t_ps));
 	return sim_schedule(d->s, ns_ceil(end), EV_SCRUB, (uint32_t)c, SCRUB_DONE);
 }
 
@@ -431,6 +466,7 @@ static int alloc_serve(struct scrub_drv *d, uint64_t t)
 					d->lock_free_ps = a + d->alloc_hold_ps;
 				done = ns_ceil(a + cost);
 				d->alloc_busy_ns = done;
+				note_scrubbers(d, t);
 			}
 			if (r->counted) {
 				d->alloc_requests++;
@@ -609,6 +645,8 @@ static int destroy_run(struct scrub_drv *d)
 		d->last.c_ps = freed ? ps / freed : 0;
 		d->last.first_end_ps = start + wait + (freed ? ps - (freed - 1) * d->last.c_ps : 0);
 		d->last.allocatable = !d->pol->defer || d->pol->alloc_dirty;
+		if (freed)
+			note_scrubbers(d, ns_ceil(start));
 		sample(d, ns_ceil(d->d_ps));
 		if (rc == 0)
 			return destroy_done(d);
@@ -727,6 +765,7 @@ static int on_event(struct sim *s, void *ctx, const struct sim_event *ev)
 			break;
 		if (ev->arg == SCRUB_DONE) {
 			scrub_finish(d->m, &d->cpu[c].b);
+			d->scrubbing--;
 			take_work(d);   /* priced when the batch was taken */
 			sample(d, s->now);
 			if (d->alloc_waiting && alloc_serve(d, s->now))
@@ -824,6 +863,15 @@ static void *scrub_create(struct sim *s, const char *policy, const struct param_
 	}
 	for (c = d->ncpu - d->guest_pcpus; c < d->ncpu; c++)
 		d->cpu[c].guest = true;
+	if (pol->one_tasklet) {
+		/*
+		 * init_domheap_pages() schedules the tasklet on each online pCPU in turn; each
+		 * call moves a tasklet that is not yet running, so it runs where the last one
+		 * put it, the highest pCPU (pCPU 0 on a one-pCPU host), from boot on, for good.
+		 */
+		d->tasklet_cpu = d->ncpu - 1;
+		d->cpu[d->tasklet_cpu].state = CPU_POLLING;
+	}
 	if (param_get(ps, "host_mb")) {
 		grow_host(d, param_get(ps, "host_mb") * 256);
 		d->frozen = true;
@@ -857,10 +905,10 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 {
 	struct scrub_drv *d = ctx;
 	const struct scrub_stats *st = scrub_stats(d->m);
+	uint64_t steal_ps = d->guest_steal_ps;
 	char name[64];
 	unsigned u;
 
-	(void)s;
 	metrics_set(mx, "destroy_ns", (double)d->destroy_total_ns);
 	metrics_set(mx, "destroy_max_ns", (double)d->destroy_max_ns);
 	metrics_set(mx, "relinquish_ns", (double)d->relinquish_total_ns);
@@ -889,7 +937,18 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "batches", (double)st->batches);
 	metrics_set(mx, "batch_max_ns", (double)(d->batch_max_ps / 1000));
 	metrics_set(mx, "scrub_cpu_ns", (double)(d->scrub_cpu_ps / 1000));
-	metrics_set(mx, "guest_steal_ns", (double)(d->guest_steal_ps / 1000));
+	if (d->pol->one_tasklet) {
+		uint64_t spin = d->spin_ps, now = ps_of(s->now);
+
+		if (d->cpu[d->tasklet_cpu].state == CPU_POLLING && now > d->spin_since_ps)
+			spin += now - d->spin_since_ps;
+		metrics_set(mx, "tasklet_pcpu", (double)d->tasklet_cpu);
+		metrics_set(mx, "tasklet_spin_ns", (double)(spin / 1000));
+		if (d->cpu[d->tasklet_cpu].guest)
+			steal_ps += spin;   /* a guests' pCPU, spun on for good */
+	}
+	metrics_set(mx, "scrubbers_peak", (double)d->scrubbers_peak);
+	metrics_set(mx, "guest_steal_ns", (double)(steal_ps / 1000));
 	metrics_set(mx, "cpu0_scrub_ns", (double)(d->cpu0_scrub_ps / 1000));
 	metrics_set(mx, "alloc_requests", (double)d->alloc_requests);
 	metrics_set(mx, "alloc_pages", (double)d->alloc_pages);
@@ -926,7 +985,7 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 
 static const char *const scrub_policy_docs[] = {
 	"each freed page scrubbed inside the free, before it returns (before the seed's patch)",
-	"scrub list under one lock, drained in batches by a tasklet on every online pCPU (the patch)",
+	"scrub list under one lock; one tasklet that never returns polls it, a page per lock hold (the patch)",
 	"scrub list under one lock, drained in batches by a tasklet per online pCPU, woken together",
 	"scrub list drained only by pCPUs with nothing else to run",
 	"dirty pages stay allocatable; an allocation scrubs what it takes, idle pCPUs the rest",

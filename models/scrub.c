@@ -123,6 +123,7 @@ const struct scrub_policy *scrub_policy_find(const char *name)
 
 struct scrub_domain {
 	struct env_list link;
+	struct scrub_domain *hnext; /* chain of its bucket in the domain hash */
 	uint32_t id;
 	bool dying;
 	struct scrub_xq pages;      /* allocation order: relinquish takes from the head */
@@ -158,7 +159,9 @@ struct scrub_model {
 	uint64_t owned;             /* pages owned by domains */
 	uint64_t dying_owned;       /* of which by dying domains */
 	uint64_t next_mfn;          /* host memory is [0, next_mfn) */
-	struct env_list domains;
+	struct env_list domains;    /* creation order (checks, teardown) */
+	struct scrub_domain **dhash; /* by id: a lookup costs O(1), not O(domains) */
+	uint32_t dhash_cap;          /* a power of two, or 0 */
 	uint32_t ndomains;
 	uint64_t runs;              /* runs over all queues */
 	uint64_t bytes;             /* ring buffers + domains + the model */
@@ -503,21 +506,86 @@ struct scrub_model *scrub_model_create(const struct scrub_policy *pol,
 	return m;
 }
 
-static struct scrub_domain *find_domain(const struct scrub_model *m, uint32_t id)
+/* ---- domains by id ------------------------------------------------------------------------- */
+
+#define DHASH_MIN_CAP 16u
+
+static uint32_t dhash_slot(uint32_t cap, uint32_t id)
 {
-	struct env_list *l;
+	return (uint32_t)(env_mix64(id) & (cap - 1));
+}
 
-	for (l = m->domains.next; l != &m->domains; l = l->next) {
-		struct scrub_domain *d = env_container_of(l, struct scrub_domain, link);
+/* The domain of that id or NULL; *probes += the domains examined. */
+static struct scrub_domain *dhash_lookup(const struct scrub_model *m, uint32_t id,
+					 uint64_t *probes)
+{
+	struct scrub_domain *d;
 
+	if (!m->dhash_cap)
+		return NULL;
+	for (d = m->dhash[dhash_slot(m->dhash_cap, id)]; d; d = d->hnext) {
+		(*probes)++;
 		if (d->id == id)
 			return d;
 	}
 	return NULL;
 }
 
+/* A lookup on behalf of an operation, counted in the stats (which a const query may
+ * update: the model itself is never const, only the caller's view of it). */
+static struct scrub_domain *find_domain(const struct scrub_model *m, uint32_t id)
+{
+	struct scrub_stats *st = (struct scrub_stats *)&m->st;
+
+	st->domain_lookups++;
+	return dhash_lookup(m, id, &st->domain_probes);
+}
+
+/* Doubles the table when it holds more domains than buckets; without memory it keeps the
+ * old one (longer chains: slower, never wrong).  -ENOMEM only if there is no table at all. */
+static int dhash_grow(struct scrub_model *m)
+{
+	uint32_t cap = m->dhash_cap ? m->dhash_cap * 2 : DHASH_MIN_CAP, i;
+	struct scrub_domain **t;
+
+	if (m->dhash_cap && (m->ndomains < m->dhash_cap || m->dhash_cap >= (1u << 30)))
+		return 0;
+	t = env_zalloc((size_t)cap * sizeof(*t));
+	if (!t) {
+		m->st.dhash_grow_failures++;
+		return m->dhash_cap ? 0 : -ENOMEM;
+	}
+	for (i = 0; i < m->dhash_cap; i++)
+		while (m->dhash[i]) {
+			struct scrub_domain *d = m->dhash[i];
+
+			m->dhash[i] = d->hnext;
+			d->hnext = t[dhash_slot(cap, d->id)];
+			t[dhash_slot(cap, d->id)] = d;
+		}
+	if (m->dhash) {
+		env_free(m->dhash, (size_t)m->dhash_cap * sizeof(*m->dhash));
+		m->bytes -= (uint64_t)m->dhash_cap * sizeof(*m->dhash);
+	}
+	m->dhash = t;
+	m->dhash_cap = cap;
+	m->bytes += (uint64_t)cap * sizeof(*t);
+	note_peaks(m);
+	return 0;
+}
+
+static void dhash_remove(struct scrub_model *m, struct scrub_domain *d)
+{
+	struct scrub_domain **p = &m->dhash[dhash_slot(m->dhash_cap, d->id)];
+
+	while (*p != d)
+		p = &(*p)->hnext;
+	*p = d->hnext;
+}
+
 static void free_domain(struct scrub_model *m, struct scrub_domain *d)
 {
+	dhash_remove(m, d);
 	env_list_del(&d->link);
 	xq_free(m, &d->pages);
 	env_free(d, sizeof(*d));
@@ -533,6 +601,8 @@ void scrub_model_destroy(struct scrub_model *m)
 		free_domain(m, env_container_of(m->domains.next, struct scrub_domain, link));
 	cs_free(m);
 	xq_free(m, &m->dirty);
+	if (m->dhash)
+		env_free(m->dhash, (size_t)m->dhash_cap * sizeof(*m->dhash));
 	env_free(m, sizeof(*m));
 }
 
@@ -574,11 +644,15 @@ int scrub_domain_create(struct scrub_model *m, uint32_t id)
 	if (find_domain(m, id))
 		return -EEXIST;
 	d = env_zalloc(sizeof(*d));
-	if (!d) {
+	if (!d || dhash_grow(m)) {
+		if (d)
+			env_free(d, sizeof(*d));
 		m->st.enomem++;
 		return -ENOMEM;
 	}
 	d->id = id;
+	d->hnext = m->dhash[dhash_slot(m->dhash_cap, id)];
+	m->dhash[dhash_slot(m->dhash_cap, id)] = d;
 	env_list_add_tail(&d->link, &m->domains);
 	m->ndomains++;
 	m->bytes += sizeof(*d);
@@ -866,7 +940,7 @@ void scrub_queue_runs(const struct scrub_model *m, int which,
 int scrub_check(const struct scrub_model *m)
 {
 	const struct env_list *l;
-	uint64_t owned = 0, dying = 0, runs = m->clean.runs + m->dirty.n;
+	uint64_t owned = 0, dying = 0, runs = m->clean.runs + m->dirty.n, probes = 0;
 	uint32_t nd = 0;
 
 	if (cs_check(m) || xq_check(&m->dirty) || m->dirty.reserved)
@@ -875,6 +949,8 @@ int scrub_check(const struct scrub_model *m)
 		const struct scrub_domain *d = env_container_of(l, struct scrub_domain, link);
 
 		if (xq_check(&d->pages) || d->pages.reserved)
+			return -EINVAL;
+		if (dhash_lookup(m, d->id, &probes) != d)
 			return -EINVAL;
 		owned += d->pages.pages;
 		if (d->dying)

@@ -93,7 +93,14 @@ struct scrub_stats {
 	uint64_t dirty_peak;          /* largest backlog (dirty pages) */
 	uint64_t runs_peak;           /* most runs held at once, all queues together */
 	uint64_t bytes_peak;          /* most bytes held at once (scrub_model_bytes) */
+	uint64_t domain_lookups;      /* domains looked up by id (hashed) */
+	uint64_t domain_probes;       /* domains examined by those lookups */
+	uint64_t dhash_grow_failures; /* the domain hash could not grow (kept, chains longer) */
 };
+
+/* Largest page order an allocation record may ask for: 20 (4 GiB), the largest buddy of
+ * Xen's heap (MAX_ORDER).  The driver refuses larger ones as bad input. */
+#define SCRUB_MAX_ORDER 20u
 
 struct scrub_model;
 

@@ -700,9 +700,17 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		}
 		break;
 	case TR_PAGE_ALLOC:
+		if (r->arg > SCRUB_MAX_ORDER) {
+			/* bad input, refused before it costs anything (a valid trace may say 40) */
+			snprintf(s->err, sizeof(s->err), "record %" PRIu64 " (page_alloc at %" PRIu64
+				 " ns, domain %u): order %" PRIu64 " is above the scrub model's "
+				 "largest, %u (4 GiB, Xen's MAX_ORDER)", s->records - 1, r->time_ns,
+				 r->domain, r->arg, SCRUB_MAX_ORDER);
+			return -2;
+		}
 		if ((rc = ensure_domain(d, r->domain)))
 			break;
-		if (alloc_enqueue(d, r->domain, 1ULL << (r->arg < 40 ? r->arg : 40), s->now))
+		if (alloc_enqueue(d, r->domain, 1ULL << r->arg, s->now))
 			return -1;
 		if (d->aq_len == 1 || !d->alloc_waiting)
 			return alloc_serve(d, s->now);
@@ -970,6 +978,8 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "model_runs_peak", (double)st->runs_peak);
 	metrics_set(mx, "sync_fallbacks", (double)st->sync_fallbacks);
 	metrics_set(mx, "model_errors", (double)d->model_errors);
+	metrics_set(mx, "domain_lookups", (double)st->domain_lookups);
+	metrics_set(mx, "domain_probes", (double)st->domain_probes);
 	metrics_set(mx, "ignored_records", (double)d->ignored_records);
 	metrics_set(mx, "implicit_domains", (double)d->implicit_domains);
 	metrics_set(mx, "destroy_queue_full", (double)d->destroy_queue_full);

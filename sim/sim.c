@@ -109,7 +109,7 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 {
 	struct trace_rec rec;
 	struct sim_event ev;
-	int have_rec = 0;
+	int have_rec = 0, rc;
 	uint64_t tev, tick = 0;
 	double t0 = s->progress ? wall_s() : 0, last = t0;
 
@@ -126,8 +126,8 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 				s->now = rec.time_ns;
 			digest_record(s, &rec);
 			s->records++;
-			if (h->record(s, ctx, &rec))
-				return -1;
+			if ((rc = h->record(s, ctx, &rec)))
+				return rc == -2 ? -2 : -1;   /* -2: the record is bad input */
 			have_rec = rec_source_next(src, &rec);
 			if (have_rec < 0)
 				goto src_error;

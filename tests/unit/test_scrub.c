@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "env_user.h"
 #include "run.h"
@@ -1100,6 +1101,173 @@ TEST(bad_machine_parameters_are_usage_errors)
 		CHECK(rc == EXIT_USAGE);
 		CHECK(strstr(err, "guest_pcpus") != NULL);
 	}
+	run_free(&r);
+}
+
+/* ---- hostile input: huge orders, many domains (issue 9, item 11) -------------------------- */
+
+/* Domains are found by id in a hash: a lookup examines about one domain however many exist
+ * (a list examined half of them, quadratic over 2^20 domain_create records). */
+TEST(domains_are_found_by_hash_in_constant_probes)
+{
+	struct scrub_model *m = model("deferred-percpu", 8, 8);
+	const uint32_t n = 100000;
+	uint64_t lookups, probes;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		CHECK(scrub_domain_create(m, (i * 7919u) % (1u << 20)) == 0);
+	CHECK(scrub_domain_create(m, 7919u) == -EEXIST);
+	lookups = scrub_stats(m)->domain_lookups;
+	probes = scrub_stats(m)->domain_probes;
+	for (i = 0; i < n; i++)
+		CHECK_EQ_U64(scrub_domain_pages(m, (i * 7919u) % (1u << 20)), 0);
+	lookups = scrub_stats(m)->domain_lookups - lookups;
+	probes = scrub_stats(m)->domain_probes - probes;
+	CHECK_EQ_U64(lookups, n);
+	CHECK(probes >= n && probes < 2 * (uint64_t)n);   /* a list: n * n / 2 */
+	CHECK(scrub_stats(m)->bytes_peak < 128 * (uint64_t)n);
+	CHECK(scrub_check(m) == 0);
+	scrub_model_destroy(m);
+}
+
+/* A table that cannot grow keeps working with longer chains; without any table, -ENOMEM. */
+TEST(the_domain_hash_degrades_without_memory)
+{
+	struct scrub_model *m = model("sync", 8, 8);
+	uint32_t i;
+
+	env_fail_after(0);
+	CHECK(scrub_domain_create(m, 1) == -ENOMEM);
+	env_fail_reset();
+	for (i = 0; i < 16; i++)
+		CHECK(scrub_domain_create(m, i) == 0);
+	env_fail_after(1);              /* the domain itself, not the larger table */
+	CHECK(scrub_domain_create(m, 100) == 0);
+	env_fail_reset();
+	CHECK_EQ_U64(scrub_stats(m)->dhash_grow_failures, 1);
+	CHECK(scrub_domain_create(m, 101) == 0);   /* grows now */
+	for (i = 0; i < 16; i++)
+		CHECK(scrub_domain_create(m, i) == -EEXIST);
+	CHECK(scrub_check(m) == 0);
+	scrub_model_destroy(m);
+}
+
+static char scratch[64];
+
+static void scratch_cleanup(void)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/t.mst", scratch);
+	unlink(p);
+	rmdir(scratch);
+}
+
+/* Writes recs to a trace in a temporary directory; returns its path or NULL. */
+static const char *write_trace(const struct trace_rec *recs, size_t n)
+{
+	static char path[128];
+	struct trace_header h;
+	struct trace_writer *w;
+	char err[512];
+	size_t i;
+
+	if (!scratch[0]) {
+		snprintf(scratch, sizeof(scratch), "/tmp/test_scrub.XXXXXX");
+		if (!mkdtemp(scratch))
+			return NULL;
+		atexit(scratch_cleanup);
+	}
+	snprintf(path, sizeof(path), "%s/t.mst", scratch);
+	memset(&h, 0, sizeof(h));
+	h.version = 1;
+	h.page_size = 4096;
+	snprintf(h.source, sizeof(h.source), "test_scrub");
+	w = trace_writer_open(path, &h, err, sizeof(err));
+	if (!w) {
+		printf("# %s\n", err);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (trace_writer_put(w, &recs[i])) {
+			printf("# %s\n", trace_writer_error(w));
+			trace_writer_abort(w);
+			return NULL;
+		}
+	return trace_writer_close(w, err, sizeof(err)) ? NULL : path;
+}
+
+static int run_trace(const char *path, const char *policy, struct run *r, char *err, size_t len)
+{
+	struct run_opts o = { .model = "scrub", .policy = policy, .trace = path,
+			      .profile = "seed-2013-scrub", .seed = 1 };
+	int rc = run_prepare(r, &o, err, len);
+
+	return rc ? rc : run_execute(r, err, len);
+}
+
+/* An order-40 allocation (2^40 pages, valid in a trace) is refused at its record, before it
+ * costs anything: bad input, exit 2, naming the record and the order.  Order 20 runs. */
+TEST(an_order_above_max_order_is_refused_at_its_record)
+{
+	struct trace_rec recs[3] = {
+		{ .time_ns = 0, .type = TR_DOMAIN_CREATE, .domain = 1 },
+		{ .time_ns = 10, .type = TR_PAGE_ALLOC, .domain = 1, .frame = 0, .arg = 40 },
+		{ .time_ns = 20, .type = TR_DOMAIN_DESTROY, .domain = 1 },
+	};
+	const char *path = write_trace(recs, 3);
+	char err[1024] = "";
+	struct run r;
+
+	CHECK(path != NULL);
+	if (!path)
+		return;
+	CHECK_EQ_U64(run_trace(path, "deferred", &r, err, sizeof(err)), EXIT_USAGE);
+	CHECK(strstr(err, "record 1 (page_alloc") != NULL);
+	CHECK(strstr(err, "order 40") != NULL && strstr(err, "largest, 20") != NULL);
+	run_free(&r);
+	recs[1].arg = SCRUB_MAX_ORDER;
+	path = write_trace(recs, 3);
+	CHECK(path && run_trace(path, "sync", &r, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(metric(&r, "pages_scrubbed"), 1ULL << SCRUB_MAX_ORDER);
+	run_free(&r);
+}
+
+/* 65 536 domains, each created, given a page and destroyed: each record finds its domain
+ * in about one probe. */
+TEST(many_domains_cost_a_probe_per_lookup)
+{
+	const uint32_t n = 65536;
+	struct trace_rec *recs = calloc(3 * (size_t)n, sizeof(*recs));
+	const char *path;
+	char err[1024] = "";
+	struct run r;
+	double lookups, probes;
+	uint32_t i;
+
+	CHECK(recs != NULL);
+	if (!recs)
+		return;
+	for (i = 0; i < n; i++) {
+		recs[i] = (struct trace_rec){ .time_ns = 0, .type = TR_DOMAIN_CREATE, .domain = i + 1 };
+		recs[n + i] = (struct trace_rec){ .time_ns = 1, .type = TR_PAGE_ALLOC,
+						  .domain = i + 1, .frame = 0, .arg = 0 };
+		recs[2 * n + i] = (struct trace_rec){ .time_ns = 2, .type = TR_DOMAIN_DESTROY,
+						      .domain = i + 1 };
+	}
+	path = write_trace(recs, 3 * (size_t)n);
+	free(recs);
+	CHECK(path != NULL);
+	if (!path)
+		return;
+	CHECK(run_trace(path, "sync", &r, err, sizeof(err)) == 0);
+	lookups = metric(&r, "domain_lookups");
+	probes = metric(&r, "domain_probes");
+	CHECK(lookups >= 3.0 * n);
+	CHECK(probes < 2 * lookups);
+	/* one destroy runs, 256 wait, the rest find the queue full */
+	CHECK_EQ_U64(metric(&r, "destroys") + metric(&r, "destroy_queue_full"), n);
 	run_free(&r);
 }
 

@@ -4,7 +4,7 @@
  *
  * Xen scrubs (zeroes) every page a dying domain frees before another domain may get it.  The
  * seed measured `xl destroy` of a 30 GB guest at 16.0 s with the scrub done inside the free
- * (sync) and 3.58 s with the pages queued for tasklets on every pCPU (deferred).  This model
+ * (sync) and 3.58 s with the pages queued for a tasklet (deferred).  This model
  * holds the host's memory as integer state and counts the work of each policy; the simulator
  * (sim/drv_scrub.c) owns time, pCPUs, the lock and the tasklets.
  *

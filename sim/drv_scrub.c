@@ -9,12 +9,16 @@
  *     `dom0_period_ns` makes the check true, the slice ends, dom0's bursts (`dom0_burst_ns`
  *     each, 0 by default) run, the continuation resumes.  The destroy call returns
  *     `toolstack_ns` after the last page (the toolstack's own fixed time, off-CPU).
- *   - Scrubbers (deferred, idle, on-alloc): one per pCPU, each an event chain.  The free path
- *     wakes the idle ones when the backlog reaches `kick_pages` (and once more when the destroy
- *     ends); a woken scrubber runs `wake_ns` + U[0, wake_jitter_ns] later (IPI, softirq).  It
+ *   - deferred (the patch): one tasklet that never returns, on the highest pCPU from time 0.
+ *     It polls the list (no event while it is empty), sees the page that makes the list
+ *     non-empty at once, and takes one page per lock hold; batch, kick_pages, self_scrub and
+ *     the wake-up latency do not apply.  On one pCPU it holds pCPU 0 and the destroy never runs.
+ *   - Scrubbers (deferred-percpu, idle, on-alloc): one per pCPU, each an event chain.  The
+ *     free path wakes the idle ones when the backlog reaches `kick_pages` (and once more when
+ *     the destroy ends); a woken scrubber runs `wake_ns` + U[0, wake_jitter_ns] later (IPI, softirq).  It
  *     looks at the list without the lock; if it sees pages it takes the lock, detaches a batch,
  *     releases it, scrubs and frees the batch, and goes on while the list is not empty.
- *     deferred: tasklets run on every pCPU, taking their time from what runs there (guest
+ *     deferred-percpu: tasklets run on every pCPU, taking their time from what runs there (guest
  *     vCPUs: `guest_steal_ns`); on pCPU 0 only with `self_scrub`, where a wake-up preempts the
  *     destroy at its next check and the destroy resumes when the tasklet is done.
  *     idle, on-alloc: only pCPUs with nothing else to run: not the `guest_pcpus` highest ones,
@@ -69,7 +73,7 @@ static const struct param_def machine_params[] = {
 	{ "guest_pcpus", PARAM_INT, 0, 0, MAX_PCPUS - 1, NULL,
 	  "highest pCPUs kept busy by guest vCPUs (never idle; deferred tasklets steal from them)" },
 	{ "self_scrub", PARAM_INT, 0, 0, 1, NULL,
-	  "deferred: 1 = pCPU 0's tasklet also runs during the destroy, preempting it (0: skipped)" },
+	  "deferred-percpu: 1 = pCPU 0's tasklet also runs during the destroy, preempting it (0: skipped)" },
 	{ "wake_ns", PARAM_INT, 2000, 0, 1000000000ULL, NULL,
 	  "ns from a wake-up to the scrubber running on another pCPU (IPI, softirq)" },
 	{ "wake_jitter_ns", PARAM_INT, 1000, 0, 1000000000ULL, NULL,

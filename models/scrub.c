@@ -72,9 +72,17 @@ static const struct scrub_policy scrub_sync = {
 	.defer = false, .alloc_dirty = false, .all_cpus = false,
 };
 
+/* The patch as written: one static tasklet, scheduled on each online pCPU in turn, which
+ * never returns (it polls the list while it is empty) and detaches one page per lock hold. */
 static const struct scrub_policy scrub_deferred = {
 	.name = "deferred",
-	.doc = "freed pages go on a scrub list under one lock; a tasklet on every online pCPU drains it in batches (the seed's patch)",
+	.doc = "freed pages go on a scrub list under one lock; one never-returning tasklet polls it and scrubs a page per lock hold (the seed's patch)",
+	.defer = true, .alloc_dirty = false, .all_cpus = false, .one_tasklet = true,
+};
+
+static const struct scrub_policy scrub_deferred_percpu = {
+	.name = "deferred-percpu",
+	.doc = "freed pages go on a scrub list under one lock; a tasklet per online pCPU, woken together, drains it in batches (a herd, not the patch)",
 	.defer = true, .alloc_dirty = false, .all_cpus = true,
 };
 
@@ -93,6 +101,7 @@ static const struct scrub_policy scrub_on_alloc = {
 const struct scrub_policy *const scrub_policies[] = {
 	&scrub_sync,
 	&scrub_deferred,
+	&scrub_deferred_percpu,
 	&scrub_idle,
 	&scrub_on_alloc,
 	NULL,
@@ -114,6 +123,7 @@ const struct scrub_policy *scrub_policy_find(const char *name)
 
 struct scrub_domain {
 	struct env_list link;
+	struct scrub_domain *hnext; /* chain of its bucket in the domain hash */
 	uint32_t id;
 	bool dying;
 	struct scrub_xq pages;      /* allocation order: relinquish takes from the head */
@@ -149,7 +159,9 @@ struct scrub_model {
 	uint64_t owned;             /* pages owned by domains */
 	uint64_t dying_owned;       /* of which by dying domains */
 	uint64_t next_mfn;          /* host memory is [0, next_mfn) */
-	struct env_list domains;
+	struct env_list domains;    /* creation order (checks, teardown) */
+	struct scrub_domain **dhash; /* by id: a lookup costs O(1), not O(domains) */
+	uint32_t dhash_cap;          /* a power of two, or 0 */
 	uint32_t ndomains;
 	uint64_t runs;              /* runs over all queues */
 	uint64_t bytes;             /* ring buffers + domains + the model */
@@ -494,21 +506,86 @@ struct scrub_model *scrub_model_create(const struct scrub_policy *pol,
 	return m;
 }
 
-static struct scrub_domain *find_domain(const struct scrub_model *m, uint32_t id)
+/* ---- domains by id ------------------------------------------------------------------------- */
+
+#define DHASH_MIN_CAP 16u
+
+static uint32_t dhash_slot(uint32_t cap, uint32_t id)
 {
-	struct env_list *l;
+	return (uint32_t)(env_mix64(id) & (cap - 1));
+}
 
-	for (l = m->domains.next; l != &m->domains; l = l->next) {
-		struct scrub_domain *d = env_container_of(l, struct scrub_domain, link);
+/* The domain of that id or NULL; *probes += the domains examined. */
+static struct scrub_domain *dhash_lookup(const struct scrub_model *m, uint32_t id,
+					 uint64_t *probes)
+{
+	struct scrub_domain *d;
 
+	if (!m->dhash_cap)
+		return NULL;
+	for (d = m->dhash[dhash_slot(m->dhash_cap, id)]; d; d = d->hnext) {
+		(*probes)++;
 		if (d->id == id)
 			return d;
 	}
 	return NULL;
 }
 
+/* A lookup on behalf of an operation, counted in the stats (which a const query may
+ * update: the model itself is never const, only the caller's view of it). */
+static struct scrub_domain *find_domain(const struct scrub_model *m, uint32_t id)
+{
+	struct scrub_stats *st = (struct scrub_stats *)&m->st;
+
+	st->domain_lookups++;
+	return dhash_lookup(m, id, &st->domain_probes);
+}
+
+/* Doubles the table when it holds more domains than buckets; without memory it keeps the
+ * old one (longer chains: slower, never wrong).  -ENOMEM only if there is no table at all. */
+static int dhash_grow(struct scrub_model *m)
+{
+	uint32_t cap = m->dhash_cap ? m->dhash_cap * 2 : DHASH_MIN_CAP, i;
+	struct scrub_domain **t;
+
+	if (m->dhash_cap && (m->ndomains < m->dhash_cap || m->dhash_cap >= (1u << 30)))
+		return 0;
+	t = env_zalloc((size_t)cap * sizeof(*t));
+	if (!t) {
+		m->st.dhash_grow_failures++;
+		return m->dhash_cap ? 0 : -ENOMEM;
+	}
+	for (i = 0; i < m->dhash_cap; i++)
+		while (m->dhash[i]) {
+			struct scrub_domain *d = m->dhash[i];
+
+			m->dhash[i] = d->hnext;
+			d->hnext = t[dhash_slot(cap, d->id)];
+			t[dhash_slot(cap, d->id)] = d;
+		}
+	if (m->dhash) {
+		env_free(m->dhash, (size_t)m->dhash_cap * sizeof(*m->dhash));
+		m->bytes -= (uint64_t)m->dhash_cap * sizeof(*m->dhash);
+	}
+	m->dhash = t;
+	m->dhash_cap = cap;
+	m->bytes += (uint64_t)cap * sizeof(*t);
+	note_peaks(m);
+	return 0;
+}
+
+static void dhash_remove(struct scrub_model *m, struct scrub_domain *d)
+{
+	struct scrub_domain **p = &m->dhash[dhash_slot(m->dhash_cap, d->id)];
+
+	while (*p != d)
+		p = &(*p)->hnext;
+	*p = d->hnext;
+}
+
 static void free_domain(struct scrub_model *m, struct scrub_domain *d)
 {
+	dhash_remove(m, d);
 	env_list_del(&d->link);
 	xq_free(m, &d->pages);
 	env_free(d, sizeof(*d));
@@ -524,6 +601,8 @@ void scrub_model_destroy(struct scrub_model *m)
 		free_domain(m, env_container_of(m->domains.next, struct scrub_domain, link));
 	cs_free(m);
 	xq_free(m, &m->dirty);
+	if (m->dhash)
+		env_free(m->dhash, (size_t)m->dhash_cap * sizeof(*m->dhash));
 	env_free(m, sizeof(*m));
 }
 
@@ -565,11 +644,15 @@ int scrub_domain_create(struct scrub_model *m, uint32_t id)
 	if (find_domain(m, id))
 		return -EEXIST;
 	d = env_zalloc(sizeof(*d));
-	if (!d) {
+	if (!d || dhash_grow(m)) {
+		if (d)
+			env_free(d, sizeof(*d));
 		m->st.enomem++;
 		return -ENOMEM;
 	}
 	d->id = id;
+	d->hnext = m->dhash[dhash_slot(m->dhash_cap, id)];
+	m->dhash[dhash_slot(m->dhash_cap, id)] = d;
 	env_list_add_tail(&d->link, &m->domains);
 	m->ndomains++;
 	m->bytes += sizeof(*d);
@@ -714,11 +797,18 @@ static int free_reserve(struct scrub_model *m)
 	return m->pol->defer ? xq_reserve(m, &m->dirty, 1) : cs_reserve(m);
 }
 
+/* Backlog at which the free path stops for the scrubbers: a polling tasklet sees the page
+ * that makes the list non-empty; woken scrubbers are woken at kick_pages. */
+static uint64_t kick_at(const struct scrub_model *m)
+{
+	return m->pol->one_tasklet ? 1 : m->p.kick_pages;
+}
+
 int scrub_relinquish(struct scrub_model *m, uint32_t id, uint64_t max, uint64_t *freed,
 		     bool *kick)
 {
 	struct scrub_domain *d = find_domain(m, id);
-	uint64_t s, k, want;
+	uint64_t s, k, want, kick_pages = kick_at(m);
 	int rc = 0;
 
 	*freed = 0;
@@ -729,8 +819,8 @@ int scrub_relinquish(struct scrub_model *m, uint32_t id, uint64_t max, uint64_t 
 		return -EINVAL;
 	while (*freed < max && d->pages.n) {
 		want = max - *freed;
-		if (m->pol->defer && m->dirty.pages < m->p.kick_pages)
-			want = ENV_MIN(want, m->p.kick_pages - m->dirty.pages);
+		if (m->pol->defer && m->dirty.pages < kick_pages)
+			want = ENV_MIN(want, kick_pages - m->dirty.pages);
 		if (free_reserve(m)) {
 			if (m->pol->defer && !free_one_sync(m, d)) {
 				(*freed)++;
@@ -749,10 +839,10 @@ int scrub_relinquish(struct scrub_model *m, uint32_t id, uint64_t max, uint64_t 
 		*freed += k;
 		if (!m->pol->defer)
 			m->st.scrubbed_free += k;
-		if (m->pol->defer && m->dirty.pages == m->p.kick_pages &&
-		    m->dirty.pages - k < m->p.kick_pages) {
+		if (m->pol->defer && m->dirty.pages == kick_pages &&
+		    m->dirty.pages - k < kick_pages) {
 			*kick = true;
-			m->st.kicks++;
+			m->st.kicks += !m->pol->one_tasklet;   /* a polling tasklet is not woken */
 			break;
 		}
 	}
@@ -783,7 +873,7 @@ int scrub_take(struct scrub_model *m, struct scrub_batch *b)
 		m->st.enomem++;
 		return -ENOMEM;
 	}
-	b->len = xq_pop(m, &m->dirty, m->p.batch, &s);
+	b->len = xq_pop(m, &m->dirty, m->pol->one_tasklet ? 1 : m->p.batch, &s);
 	b->start = s;
 	m->inflight += b->len;
 	work_add(&m->work, WU_ENTRY_MOVE, b->len);
@@ -850,7 +940,7 @@ void scrub_queue_runs(const struct scrub_model *m, int which,
 int scrub_check(const struct scrub_model *m)
 {
 	const struct env_list *l;
-	uint64_t owned = 0, dying = 0, runs = m->clean.runs + m->dirty.n;
+	uint64_t owned = 0, dying = 0, runs = m->clean.runs + m->dirty.n, probes = 0;
 	uint32_t nd = 0;
 
 	if (cs_check(m) || xq_check(&m->dirty) || m->dirty.reserved)
@@ -859,6 +949,8 @@ int scrub_check(const struct scrub_model *m)
 		const struct scrub_domain *d = env_container_of(l, struct scrub_domain, link);
 
 		if (xq_check(&d->pages) || d->pages.reserved)
+			return -EINVAL;
+		if (dhash_lookup(m, d->id, &probes) != d)
 			return -EINVAL;
 		owned += d->pages.pages;
 		if (d->dying)

@@ -4,7 +4,7 @@
  *
  * Xen scrubs (zeroes) every page a dying domain frees before another domain may get it.  The
  * seed measured `xl destroy` of a 30 GB guest at 16.0 s with the scrub done inside the free
- * (sync) and 3.58 s with the pages queued for tasklets on every pCPU (deferred).  This model
+ * (sync) and 3.58 s with the pages queued for a tasklet (deferred).  This model
  * holds the host's memory as integer state and counts the work of each policy; the simulator
  * (sim/drv_scrub.c) owns time, pCPUs, the lock and the tasklets.
  *
@@ -68,6 +68,8 @@ struct scrub_policy {
 	bool alloc_dirty;  /* an allocation may take dirty pages, scrubbing each itself */
 	bool all_cpus;     /* scrubbers are tasklets on every online pCPU, taking time from
 			    * whatever runs there; false: only pCPUs with nothing else to run */
+	bool one_tasklet;  /* one static tasklet that never returns: it busy-polls the list and
+			    * takes one page per lock hold; the free path wakes nobody */
 };
 
 extern const struct scrub_policy *const scrub_policies[];   /* NULL-terminated */
@@ -91,7 +93,14 @@ struct scrub_stats {
 	uint64_t dirty_peak;          /* largest backlog (dirty pages) */
 	uint64_t runs_peak;           /* most runs held at once, all queues together */
 	uint64_t bytes_peak;          /* most bytes held at once (scrub_model_bytes) */
+	uint64_t domain_lookups;      /* domains looked up by id (hashed) */
+	uint64_t domain_probes;       /* domains examined by those lookups */
+	uint64_t dhash_grow_failures; /* the domain hash could not grow (kept, chains longer) */
 };
+
+/* Largest page order an allocation record may ask for: 20 (4 GiB), the largest buddy of
+ * Xen's heap (MAX_ORDER).  The driver refuses larger ones as bad input. */
+#define SCRUB_MAX_ORDER 20u
 
 struct scrub_model;
 
@@ -126,8 +135,8 @@ int scrub_destroy_begin(struct scrub_model *m, uint32_t id);
 /*
  * relinquish_memory() of a dying domain, up to `max` pages from the head of its page list,
  * each freed as the policy says.  With `defer`, the free path stops after the page that
- * brings the dirty backlog to exactly kick_pages and sets *kick: the caller wakes the
- * scrubbers then.  *freed: pages released by this call.  Returns 0 when the domain owns
+ * brings the dirty backlog to exactly kick_pages (one_tasklet: to 1, the page a polling
+ * tasklet sees) and sets *kick: the caller wakes the scrubbers then.  *freed: pages released by this call.  Returns 0 when the domain owns
  * nothing any more (it is gone), -EAGAIN if pages remain, -ENOENT no domain, -EINVAL not
  * dying, -ENOMEM (stopped early: no memory to extend a queue; *freed says how far it got).
  */
@@ -143,7 +152,7 @@ struct scrub_batch {
 	uint64_t start, len;
 };
 /*
- * Under the lock: detaches at most `batch` pages, one run from the head of the dirty queue.
+ * Under the lock: detaches at most `batch` pages (one_tasklet: 1), one run from the head of the dirty queue.
  * Counts the lock and one entry move per page.  0 with b->len > 0; -ENOENT if the queue is
  * empty (the lock was taken for nothing: counted); -ENOMEM (nothing taken).
  */

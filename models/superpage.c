@@ -59,18 +59,26 @@ const struct model_param superpage_param_table[SUPERPAGE_NPARAMS] = {
 	  "left it (later unmaps would underflow; refused and counted)" },
 	{ "max_gb", 16384, 1, 65536,
 	  "guest-physical memory accepted per domain (GiB); gfns beyond are refused" },
+	{ "lowmem_pct", 0, 0, 100,
+	  "percent of superpages (those with spn % 100 below it) that are guest lowmem: each page "
+	  "holds a standing writable type count from the kernel's direct map (seed 002)" },
+	{ "mark_max_tc", 0, 0, 1,
+	  "marked: a mark is refused (-EBUSY) when the leading page's type count is above this "
+	  "(0: any count; 1: tolerates lowmem's standing count)" },
 };
 
 void superpage_params_default(struct superpage_params *p)
 {
 	p->unmark_busy_check = superpage_param_table[0].def;
 	p->max_gb = superpage_param_table[1].def;
+	p->lowmem_pct = superpage_param_table[2].def;
+	p->mark_max_tc = superpage_param_table[3].def;
 }
 
 int superpage_params_validate(const struct superpage_params *p)
 {
 	if (!p || p->unmark_busy_check > 1 || p->max_gb < superpage_param_table[1].min ||
-	    p->max_gb > superpage_param_table[1].max)
+	    p->max_gb > superpage_param_table[1].max || p->lowmem_pct > 100 || p->mark_max_tc > 1)
 		return -EINVAL;
 	return 0;
 }
@@ -94,6 +102,28 @@ static void sp_free(struct superpage_model *m, void *p, size_t size) { mem_free(
 static uint64_t max_superpages(const struct superpage_model *m)
 {
 	return m->p.max_gb << (30 - 12 - SP_ORDER);   /* GiB -> 2 MiB superpages */
+}
+
+/*
+ * Lowmem.  A 32-bit Linux PV guest maps its lowmem permanently, writable, in the kernel's
+ * direct map, so Xen holds a writable type count (and a reference) on each lowmem page for
+ * as long as the guest has it, free or not; highmem pages have none until mapped.  A share
+ * of the superpages, spread evenly by number, is lowmem; the standing count is held by each
+ * allocated page of such a superpage except while it is a page table (the guest remaps it
+ * read-only before pinning it).  The hypervisor cannot tell that count from any other.
+ */
+static bool lowmem(const struct superpage_model *m, uint64_t spn)
+{
+	return m->p.lowmem_pct && spn % 100 < m->p.lowmem_pct;
+}
+
+/* The kernel's direct-map entry of one page: taken at population, dropped at release. */
+static void standing_get(struct superpage_model *m, struct sp_page *pg)
+{
+	pg->count++;
+	pg->tinfo = (pg->tinfo & ~T_MASK) | ((uint32_t)SP_T_WRITABLE << T_SHIFT);
+	pg->tinfo++;
+	work_add(&m->work, WU_REFCOUNT, 2);
 }
 
 static struct superpage_domain *find_domain(const struct superpage_model *m, uint32_t id)
@@ -288,7 +318,7 @@ static int mk_mark(struct superpage_model *m, struct superpage_domain *d, struct
 		return -EINVAL;            /* marks do not nest */
 	/* Mapped through the per-page path: those entries would later be released through the
 	 * mark, leaving 511 counts behind.  Unmap first. */
-	if (tc_of(lead))
+	if (tc_of(lead) > m->p.mark_max_tc)
 		return -EBUSY;
 	rc = get_all(m, b);
 	if (rc)
@@ -517,6 +547,11 @@ int superpage_mark(struct superpage_model *m, uint32_t domain, uint64_t gfn)
 		return reject(m, rc);
 	work_add(&m->work, WU_PREEMPT_CHECK, 1);
 	rc = m->pol->mark(m, d, b);
+	if (rc == -EBUSY) {
+		m->stats.marks_busy++;
+		if (lowmem(m, gfn >> SP_ORDER) && !b->maps_pp && type_of(&b->pg[0]) != SP_T_PT)
+			m->stats.marks_busy_lowmem++;
+	}
 	if (rc)
 		return reject(m, rc);
 	m->stats.marks++;
@@ -537,6 +572,11 @@ int superpage_unmark(struct superpage_model *m, uint32_t domain, uint64_t gfn)
 		return reject(m, rc == -ENOENT && find_domain(m, domain) ? -EINVAL : rc);
 	work_add(&m->work, WU_PREEMPT_CHECK, 1);
 	rc = m->pol->unmark(m, d, b, false);
+	if (rc == -EBUSY) {
+		m->stats.unmarks_busy++;
+		if (!b->maps_mk)
+			m->stats.unmarks_busy_unmapped++;
+	}
 	if (rc)
 		return reject(m, rc);
 	m->stats.unmarks++;
@@ -580,14 +620,23 @@ int superpage_pt_alloc(struct superpage_model *m, uint32_t domain, uint64_t gfn)
 		return reject(m, -ENOENT);
 	if (type_of(pg) == SP_T_PT)
 		return reject(m, -EINVAL);
+	if (lowmem(m, gfn >> SP_ORDER) && tc_of(pg) == 1 && !(b->pg[0].tinfo & F_MARKED) &&
+	    !b->maps_pp) {
+		/* the guest remaps its direct-map entry read-only first: the standing count goes */
+		put_writable(m, pg);
+		m->stats.lowmem_pt_remaps++;
+	}
 	if (tc_of(pg)) {
 		/* writable-typed: mapped, or marked (a marked page never becomes a page table) */
 		if (b->pg[0].tinfo & F_MARKED)
 			m->stats.pt_rejected_marked++;
 		return reject(m, -EBUSY);
 	}
-	if (pg->count == COUNT_MAX)
+	if (pg->count == COUNT_MAX) {
+		if (lowmem(m, gfn >> SP_ORDER))
+			standing_get(m, pg);   /* not pinned: writable again */
 		return reject(m, -ERANGE);
+	}
 	pg->count++;
 	pg->tinfo = (pg->tinfo & ~(T_MASK | TC_MASK)) | ((uint32_t)SP_T_PT << T_SHIFT) | 1;
 	work_add(&m->work, WU_REFCOUNT, 2);
@@ -620,6 +669,8 @@ int superpage_pt_free(struct superpage_model *m, uint32_t domain, uint64_t gfn)
 	if (type_of(pg) != SP_T_PT)
 		return reject(m, -EINVAL);
 	pt_drop(m, pg);
+	if (lowmem(m, gfn >> SP_ORDER))
+		standing_get(m, pg);   /* writable in the direct map again */
 	return 0;
 }
 
@@ -668,6 +719,10 @@ int superpage_populate(struct superpage_model *m, uint32_t domain, uint64_t gfn,
 		b->allocated++;
 		m->stats.pages_live++;
 		work_add(&m->work, WU_REFCOUNT, 1);
+		if (lowmem(m, spn)) {
+			m->stats.lowmem_superpages += !(g & (SP_PAGES - 1));
+			standing_get(m, pg);
+		}
 	}
 	set_footprint(m, d);
 	return 0;
@@ -696,8 +751,14 @@ int superpage_release(struct superpage_model *m, uint32_t domain, uint64_t gfn, 
 			continue;
 		}
 		pg = &b->pg[g & (SP_PAGES - 1)];
-		if ((pg->tinfo & F_ALLOC) && (pg->count != 1 || (pg->tinfo & ~F_ALLOC)))
+		if (lowmem(m, g >> SP_ORDER)) {
+			/* idle lowmem: the allocation and the direct map's count, nothing else */
+			if ((pg->tinfo & F_ALLOC) &&
+			    (pg->count != 2 || pg->tinfo != (F_ALLOC | ((uint32_t)SP_T_WRITABLE << T_SHIFT) | 1)))
+				return reject(m, -EBUSY);
+		} else if ((pg->tinfo & F_ALLOC) && (pg->count != 1 || (pg->tinfo & ~F_ALLOC))) {
 			return reject(m, -EBUSY);
+		}
 	}
 	for (g = gfn; g < end; g++) {
 		uint64_t spn = g >> SP_ORDER;
@@ -710,6 +771,8 @@ int superpage_release(struct superpage_model *m, uint32_t domain, uint64_t gfn, 
 		}
 		pg = &b->pg[g & (SP_PAGES - 1)];
 		if (pg->tinfo & F_ALLOC) {
+			if (lowmem(m, spn))
+				work_add(&m->work, WU_PAGE_PUT, 1);   /* the direct map's count */
 			pg->tinfo = 0;
 			pg->count = 0;
 			b->allocated--;
@@ -749,6 +812,8 @@ int superpage_domain_destroy(struct superpage_model *m, uint32_t domain)
 
 			if (type_of(pg) == SP_T_PT)
 				pt_drop(m, pg);
+			else if (lowmem(m, spn) && (pg->tinfo & F_ALLOC))
+				put_writable(m, pg);   /* the kernel's direct map goes */
 			if (pg->tinfo & F_ALLOC) {
 				pg->tinfo &= ~F_ALLOC;
 				if (pg->count)
@@ -810,9 +875,9 @@ uint64_t superpage_violations(const struct superpage_model *m)
 
 /* Every page's counts against what its allocation, the mark, the L2 entries and a
  * page-table use imply. */
-static int check_block(const struct sp_block *b)
+static int check_block(const struct superpage_model *m, const struct sp_block *b, uint64_t spn)
 {
-	bool marked = !!(b->pg[0].tinfo & F_MARKED);
+	bool marked = !!(b->pg[0].tinfo & F_MARKED), low = lowmem(m, spn);
 	uint32_t i, allocated = 0;
 
 	if (b->maps_mk && !marked)
@@ -834,8 +899,8 @@ static int check_block(const struct sp_block *b)
 				return -EINVAL;
 			continue;
 		}
-		tc = (uint64_t)marked + b->maps_pp + (i == 0 ? b->maps_mk : 0);
-		count = (uint64_t)alloc + marked + b->maps_pp;
+		tc = (uint64_t)(low && alloc) + marked + b->maps_pp + (i == 0 ? b->maps_mk : 0);
+		count = (uint64_t)alloc + (low && alloc) + marked + b->maps_pp;
 		if (tc_of(pg) != tc || pg->count != count)
 			return -EINVAL;
 		if (type != (tc ? SP_T_WRITABLE : SP_T_NONE))
@@ -862,7 +927,7 @@ int superpage_check(const struct superpage_model *m)
 
 			if (!b)
 				continue;
-			if (check_block(b))
+			if (check_block(m, b, spn))
 				return -EINVAL;
 			blocks++;
 			pages += b->allocated;

@@ -77,10 +77,14 @@ enum sp_type { SP_T_NONE = 0, SP_T_WRITABLE = 1, SP_T_PT = 2 };
 struct superpage_params {
 	uint64_t unmark_busy_check;  /* 1: unmark refused while mappings are outstanding */
 	uint64_t max_gb;             /* guest-physical space the model accepts per domain, GiB */
+	uint64_t lowmem_pct;         /* share of superpages (spn % 100 < this) whose pages are
+				      * the guest's lowmem: a standing writable type count each */
+	uint64_t mark_max_tc;        /* a mark is refused when the leading page's type count is
+				      * above this: 0 (any count), 1 (tolerates a standing one) */
 };
 
 extern const struct model_param superpage_param_table[];
-#define SUPERPAGE_NPARAMS 2
+#define SUPERPAGE_NPARAMS 4
 
 struct superpage_stats {
 	uint64_t maps, maps_marked;        /* successful maps; of which through the mark */
@@ -97,6 +101,16 @@ struct superpage_stats {
 	uint64_t alloc_failed;             /* requests refused for lack of memory */
 	uint64_t domains_destroyed;
 	uint64_t pages_live;               /* pages allocated to domains now */
+	/* lowmem (seed 002's open problem): pages the guest kernel maps writable for good */
+	uint64_t lowmem_superpages;        /* superpages populated as lowmem */
+	uint64_t marks_busy;               /* marks refused -EBUSY */
+	uint64_t marks_busy_lowmem;        /* ... on lowmem superpages no L2 entry mapped per
+					    * page: refused for the standing count alone */
+	uint64_t unmarks_busy;             /* unmarks refused -EBUSY */
+	uint64_t unmarks_busy_unmapped;    /* ... while no marked-path mapping remained: the
+					    * busy check misread a standing count */
+	uint64_t lowmem_pt_remaps;         /* page-table pins of lowmem pages, their writable
+					    * direct mapping dropped first (and restored on unpin) */
 };
 
 struct superpage_domain;

@@ -9,12 +9,16 @@
  *     `dom0_period_ns` makes the check true, the slice ends, dom0's bursts (`dom0_burst_ns`
  *     each, 0 by default) run, the continuation resumes.  The destroy call returns
  *     `toolstack_ns` after the last page (the toolstack's own fixed time, off-CPU).
- *   - Scrubbers (deferred, idle, on-alloc): one per pCPU, each an event chain.  The free path
- *     wakes the idle ones when the backlog reaches `kick_pages` (and once more when the destroy
- *     ends); a woken scrubber runs `wake_ns` + U[0, wake_jitter_ns] later (IPI, softirq).  It
+ *   - deferred (the patch): one tasklet that never returns, on the highest pCPU from time 0.
+ *     It polls the list (no event while it is empty), sees the page that makes the list
+ *     non-empty at once, and takes one page per lock hold; batch, kick_pages, self_scrub and
+ *     the wake-up latency do not apply.  On one pCPU it holds pCPU 0 and the destroy never runs.
+ *   - Scrubbers (deferred-percpu, idle, on-alloc): one per pCPU, each an event chain.  The
+ *     free path wakes the idle ones when the backlog reaches `kick_pages` (and once more when
+ *     the destroy ends); a woken scrubber runs `wake_ns` + U[0, wake_jitter_ns] later (IPI, softirq).  It
  *     looks at the list without the lock; if it sees pages it takes the lock, detaches a batch,
  *     releases it, scrubs and frees the batch, and goes on while the list is not empty.
- *     deferred: tasklets run on every pCPU, taking their time from what runs there (guest
+ *     deferred-percpu: tasklets run on every pCPU, taking their time from what runs there (guest
  *     vCPUs: `guest_steal_ns`); on pCPU 0 only with `self_scrub`, where a wake-up preempts the
  *     destroy at its next check and the destroy resumes when the tasklet is done.
  *     idle, on-alloc: only pCPUs with nothing else to run: not the `guest_pcpus` highest ones,
@@ -52,14 +56,16 @@
 enum { EV_DESTROY = 1, EV_SCRUB = 2, EV_ALLOC = 3 };
 enum { DESTROY_CONTINUE = 0, DESTROY_SLICE = 1 };   /* EV_DESTROY arg */
 enum { SCRUB_WAKE = 0, SCRUB_DONE = 1 };            /* EV_SCRUB arg */
-enum { CPU_IDLE, CPU_WAKING, CPU_RUNNING };
+/* CPU_POLLING: the patch's tasklet spinning on an empty list; it owns its pCPU for good */
+enum { CPU_IDLE, CPU_WAKING, CPU_RUNNING, CPU_POLLING };
 
 #define DQ_MAX 256
 #define MAX_PCPUS 4096
 #define SERIES_BACKLOG "scrub_backlog_pages"
 #define SERIES_DYING "dying_pages"
 
-static const char *const scrub_choices[] = { "sync", "deferred", "idle", "on-alloc", NULL };
+static const char *const scrub_choices[] = { "sync", "deferred", "deferred-percpu", "idle",
+						  "on-alloc", NULL };
 
 static const struct param_def machine_params[] = {
 	{ "pcpus", PARAM_INT, 60, 1, MAX_PCPUS, NULL,
@@ -67,7 +73,7 @@ static const struct param_def machine_params[] = {
 	{ "guest_pcpus", PARAM_INT, 0, 0, MAX_PCPUS - 1, NULL,
 	  "highest pCPUs kept busy by guest vCPUs (never idle; deferred tasklets steal from them)" },
 	{ "self_scrub", PARAM_INT, 0, 0, 1, NULL,
-	  "deferred: 1 = pCPU 0's tasklet also runs during the destroy, preempting it (0: skipped)" },
+	  "deferred-percpu: 1 = pCPU 0's tasklet also runs during the destroy, preempting it (0: skipped)" },
 	{ "wake_ns", PARAM_INT, 2000, 0, 1000000000ULL, NULL,
 	  "ns from a wake-up to the scrubber running on another pCPU (IPI, softirq)" },
 	{ "wake_jitter_ns", PARAM_INT, 1000, 0, 1000000000ULL, NULL,
@@ -116,6 +122,11 @@ struct scrub_drv {
 	uint64_t alloc_hold_ps;    /* on-alloc: the allocation's hold of the lock */
 
 	struct scpu *cpu;
+
+	/* deferred (one_tasklet): the pCPU the tasklet ended on, and its time spent polling */
+	uint64_t tasklet_cpu, spin_since_ps, spin_ps;
+	/* pCPUs scrubbing now (a scrubber with a batch, waiting for the lock included) */
+	uint64_t scrubbing, scrubbers_peak;
 
 	/* the lock guarding the dirty pages */
 	uint64_t lock_free_ps;     /* last release by anyone */
@@ -236,6 +247,8 @@ static bool may_scrub(const struct scrub_drv *d, uint64_t c)
 {
 	if (!d->pol->defer)
 		return false;
+	if (d->pol->one_tasklet)
+		return c == d->tasklet_cpu;
 	if (d->pol->all_cpus)
 		return c != 0 || !d->destroying || d->self_scrub;
 	return !d->cpu[c].guest && (c != 0 || !d->destroying);
@@ -247,6 +260,14 @@ static int kick(struct scrub_drv *d, uint64_t t_ps, bool *local)
 	uint64_t t = ns_ceil(t_ps), c, w;
 
 	*local = false;
+	if (d->pol->one_tasklet) {
+		/* nobody is woken: a polling tasklet sees the page as soon as it is linked */
+		if (d->cpu[d->tasklet_cpu].state != CPU_POLLING)
+			return 0;
+		d->spin_ps += t_ps - d->spin_since_ps;
+		d->cpu[d->tasklet_cpu].state = CPU_WAKING;
+		return sim_schedule(d->s, t, EV_SCRUB, (uint32_t)d->tasklet_cpu, SCRUB_WAKE);
+	}
 	for (c = 0; c < d->ncpu; c++) {
 		if (d->cpu[c].state != CPU_IDLE || !may_scrub(d, c))
 			continue;
@@ -268,6 +289,12 @@ static int kick(struct scrub_drv *d, uint64_t t_ps, bool *local)
 
 static int go_idle(struct scrub_drv *d, uint64_t c, uint64_t t_ps)
 {
+	if (d->pol->one_tasklet) {
+		/* the tasklet never returns: it spins on the list, its pCPU runs nothing else */
+		d->cpu[c].state = CPU_POLLING;
+		d->spin_since_ps = t_ps;
+		return 0;
+	}
 	d->cpu[c].state = CPU_IDLE;
 	if (c == 0 && d->destroy_waits_cpu0) {
 		d->destroy_waits_cpu0 = false;
@@ -283,6 +310,17 @@ static void cpu_time(struct scrub_drv *d, uint64_t c, uint64_t ps)
 		d->guest_steal_ps += ps;
 	if (c == 0 && d->destroying)
 		d->cpu0_scrub_ps += ps;
+}
+
+/* The most pCPUs scrubbing at once: scrubbers with a batch, plus pCPU 0 scrubbing inside the
+ * free (sync) and an allocating vCPU scrubbing its dirty pages (on-alloc) at t_ns. */
+static void note_scrubbers(struct scrub_drv *d, uint64_t t_ns)
+{
+	uint64_t n = d->scrubbing + (d->alloc_busy_ns > t_ns) +
+		     (!d->pol->defer && d->destroying);
+
+	if (n > d->scrubbers_peak)
+		d->scrubbers_peak = n;
 }
 
 /* A scrubber on pCPU c at t: look, lock, take a batch, schedule its end. */
@@ -324,6 +362,8 @@ static int scrub_run(struct scrub_drv *d, uint64_t c, uint64_t t_ps, bool woken)
 	if (end - t_ps > d->batch_max_ps)
 		d->batch_max_ps = end - t_ps;
 	cp->state = CPU_RUNNING;
+	d->scrubbing++;
+	note_scrubbers(d, ns_ceil(t_ps));
 	return sim_schedule(d->s, ns_ceil(end), EV_SCRUB, (uint32_t)c, SCRUB_DONE);
 }
 
@@ -430,6 +470,7 @@ static int alloc_serve(struct scrub_drv *d, uint64_t t)
 					d->lock_free_ps = a + d->alloc_hold_ps;
 				done = ns_ceil(a + cost);
 				d->alloc_busy_ns = done;
+				note_scrubbers(d, t);
 			}
 			if (r->counted) {
 				d->alloc_requests++;
@@ -608,6 +649,8 @@ static int destroy_run(struct scrub_drv *d)
 		d->last.c_ps = freed ? ps / freed : 0;
 		d->last.first_end_ps = start + wait + (freed ? ps - (freed - 1) * d->last.c_ps : 0);
 		d->last.allocatable = !d->pol->defer || d->pol->alloc_dirty;
+		if (freed)
+			note_scrubbers(d, ns_ceil(start));
 		sample(d, ns_ceil(d->d_ps));
 		if (rc == 0)
 			return destroy_done(d);
@@ -661,9 +704,17 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		}
 		break;
 	case TR_PAGE_ALLOC:
+		if (r->arg > SCRUB_MAX_ORDER) {
+			/* bad input, refused before it costs anything (a valid trace may say 40) */
+			snprintf(s->err, sizeof(s->err), "record %" PRIu64 " (page_alloc at %" PRIu64
+				 " ns, domain %u): order %" PRIu64 " is above the scrub model's "
+				 "largest, %u (4 GiB, Xen's MAX_ORDER)", s->records - 1, r->time_ns,
+				 r->domain, r->arg, SCRUB_MAX_ORDER);
+			return -2;
+		}
 		if ((rc = ensure_domain(d, r->domain)))
 			break;
-		if (alloc_enqueue(d, r->domain, 1ULL << (r->arg < 40 ? r->arg : 40), s->now))
+		if (alloc_enqueue(d, r->domain, 1ULL << r->arg, s->now))
 			return -1;
 		if (d->aq_len == 1 || !d->alloc_waiting)
 			return alloc_serve(d, s->now);
@@ -726,6 +777,7 @@ static int on_event(struct sim *s, void *ctx, const struct sim_event *ev)
 			break;
 		if (ev->arg == SCRUB_DONE) {
 			scrub_finish(d->m, &d->cpu[c].b);
+			d->scrubbing--;
 			take_work(d);   /* priced when the batch was taken */
 			sample(d, s->now);
 			if (d->alloc_waiting && alloc_serve(d, s->now))
@@ -823,6 +875,15 @@ static void *scrub_create(struct sim *s, const char *policy, const struct param_
 	}
 	for (c = d->ncpu - d->guest_pcpus; c < d->ncpu; c++)
 		d->cpu[c].guest = true;
+	if (pol->one_tasklet) {
+		/*
+		 * init_domheap_pages() schedules the tasklet on each online pCPU in turn; each
+		 * call moves a tasklet that is not yet running, so it runs where the last one
+		 * put it, the highest pCPU (pCPU 0 on a one-pCPU host), from boot on, for good.
+		 */
+		d->tasklet_cpu = d->ncpu - 1;
+		d->cpu[d->tasklet_cpu].state = CPU_POLLING;
+	}
 	if (param_get(ps, "host_mb")) {
 		grow_host(d, param_get(ps, "host_mb") * 256);
 		d->frozen = true;
@@ -856,10 +917,10 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 {
 	struct scrub_drv *d = ctx;
 	const struct scrub_stats *st = scrub_stats(d->m);
+	uint64_t steal_ps = d->guest_steal_ps;
 	char name[64];
 	unsigned u;
 
-	(void)s;
 	metrics_set(mx, "destroy_ns", (double)d->destroy_total_ns);
 	metrics_set(mx, "destroy_max_ns", (double)d->destroy_max_ns);
 	metrics_set(mx, "relinquish_ns", (double)d->relinquish_total_ns);
@@ -888,7 +949,18 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "batches", (double)st->batches);
 	metrics_set(mx, "batch_max_ns", (double)(d->batch_max_ps / 1000));
 	metrics_set(mx, "scrub_cpu_ns", (double)(d->scrub_cpu_ps / 1000));
-	metrics_set(mx, "guest_steal_ns", (double)(d->guest_steal_ps / 1000));
+	if (d->pol->one_tasklet) {
+		uint64_t spin = d->spin_ps, now = ps_of(s->now);
+
+		if (d->cpu[d->tasklet_cpu].state == CPU_POLLING && now > d->spin_since_ps)
+			spin += now - d->spin_since_ps;
+		metrics_set(mx, "tasklet_pcpu", (double)d->tasklet_cpu);
+		metrics_set(mx, "tasklet_spin_ns", (double)(spin / 1000));
+		if (d->cpu[d->tasklet_cpu].guest)
+			steal_ps += spin;   /* a guests' pCPU, spun on for good */
+	}
+	metrics_set(mx, "scrubbers_peak", (double)d->scrubbers_peak);
+	metrics_set(mx, "guest_steal_ns", (double)(steal_ps / 1000));
 	metrics_set(mx, "cpu0_scrub_ns", (double)(d->cpu0_scrub_ps / 1000));
 	metrics_set(mx, "alloc_requests", (double)d->alloc_requests);
 	metrics_set(mx, "alloc_pages", (double)d->alloc_pages);
@@ -910,6 +982,8 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "model_runs_peak", (double)st->runs_peak);
 	metrics_set(mx, "sync_fallbacks", (double)st->sync_fallbacks);
 	metrics_set(mx, "model_errors", (double)d->model_errors);
+	metrics_set(mx, "domain_lookups", (double)st->domain_lookups);
+	metrics_set(mx, "domain_probes", (double)st->domain_probes);
 	metrics_set(mx, "ignored_records", (double)d->ignored_records);
 	metrics_set(mx, "implicit_domains", (double)d->implicit_domains);
 	metrics_set(mx, "destroy_queue_full", (double)d->destroy_queue_full);
@@ -925,7 +999,8 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 
 static const char *const scrub_policy_docs[] = {
 	"each freed page scrubbed inside the free, before it returns (before the seed's patch)",
-	"scrub list under one lock, drained in batches by a tasklet on every online pCPU (the patch)",
+	"scrub list under one lock; one tasklet that never returns polls it, a page per lock hold (the patch)",
+	"scrub list under one lock, drained in batches by a tasklet per online pCPU, woken together",
 	"scrub list drained only by pCPUs with nothing else to run",
 	"dirty pages stay allocatable; an allocation scrubs what it takes, idle pCPUs the rest",
 	NULL,

@@ -114,8 +114,8 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 				publish(&s->now, rec.time_ns);
 			digest_record(s, &rec);
 			publish(&s->records, s->records + 1);
-			if (h->record(s, ctx, &rec)) {
-				rc = -1;
+			if ((rc = h->record(s, ctx, &rec))) {
+				rc = rc == -2 ? -2 : -1;   /* -2: the record is bad input */
 				goto out;
 			}
 			have_rec = rec_source_next(src, &rec);

@@ -25,7 +25,7 @@ struct sim;
 
 /* What a model driver does with the two streams; `ctx` is the driver's state. */
 struct sim_handlers {
-	int (*record)(struct sim *s, void *ctx, const struct trace_rec *r);   /* 0 or -1 */
+	int (*record)(struct sim *s, void *ctx, const struct trace_rec *r);   /* 0, -1, -2 bad input */
 	int (*event)(struct sim *s, void *ctx, const struct sim_event *ev);   /* 0 or -1 */
 };
 
@@ -59,7 +59,8 @@ gsl_rng *sim_rng(struct sim *s, const char *component);
 void sim_digest_add(struct sim *s, uint64_t v);
 /*
  * Runs until both streams are empty or a handler sets stop.  0; -2 if the record source
- * failed (a corrupt trace: bad input), -1 if a handler failed; s->err says why.
+ * failed (a corrupt trace: bad input) or a record handler refused a record as bad input
+ * (it returned -2), -1 if a handler failed; s->err says why.
  */
 int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h, void *ctx);
 

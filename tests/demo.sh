@@ -71,7 +71,7 @@ print(f"destroy {s(m['destroy_ns']):>8}  clean {s(m.get('clean_ns', 0)):>8}  new
       f"  lock wait {s(m['lock_wait_ns']):>7}  guest steal {s(m['guest_steal_ns']):>7}")
 PY
 }
-for p in sync deferred idle on-alloc; do
+for p in sync deferred deferred-percpu idle on-alloc; do
 	run_scrub "scrub $p, 56 of 60 pCPUs run guests" --scenario destroy-create --model scrub \
 		--policy "$p" --set guest_pcpus=56 --set toolstack_ns=2826600us --profile seed-2013-scrub
 done

@@ -51,7 +51,7 @@ expect_completion completion_of_commands "run report" r
 expect_completion completion_of_trace_subcommands "info validate dump gen record" trace ""
 expect_completion completion_of_models "scrub superpage shadow" run --model s
 expect_completion completion_of_policies_follows_the_model "per-page marked" run --model superpage --policy ""
-expect_completion completion_of_a_policy_list "sync,deferred" sweep --model scrub --policy sync,de
+expect_completion completion_of_a_policy_list "sync,idle" sweep --model scrub --policy sync,i
 expect_completion completion_of_scenarios "one-frame" run --scenario one
 expect_completion completion_of_options "--scenario --seed --set" run --s
 got=$(complete_words run --scenario one-frame --set "")

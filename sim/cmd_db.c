@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 #include "store.h"
 #include "cmds.h"
+#include "outfile.h"
 
 static const char db_usage[] =
 	"usage: memsim db COMMAND [OPTIONS]\n"
@@ -497,6 +498,15 @@ static int do_merge(const struct db_opts *o)
 	for (i = 1; i < o->npos; i++) {	/* bad input before anything is written */
 		if (stat(o->pos[i], &sb) || !S_ISREG(sb.st_mode)) {
 			fprintf(stderr, "memsim: %s: no such database file\n", o->pos[i]);
+			return 2;
+		}
+	}
+	{
+		char real[PATH_MAX];
+
+		/* OUT is a database file, or new: never a device, FIFO or directory (outfile.h) */
+		if (out_resolve(o->pos[0], real, sizeof(real), err, sizeof(err))) {
+			fprintf(stderr, "memsim: db merge: %s\n", err);
 			return 2;
 		}
 	}

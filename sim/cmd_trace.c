@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "cmds.h"
+#include "outfile.h"
 #include "param.h"
 #include "scenarios.h"
 #include "trace.h"
@@ -418,6 +419,15 @@ static int trace_gen(int argc, char **argv)
 	if (!out) {
 		fprintf(stderr, "memsim: trace gen: -o FILE is required\n");
 		goto out;
+	}
+	if (strcmp(out, "-")) {
+		char real[PATH_MAX];
+
+		/* a device, FIFO or directory is refused before anything is generated */
+		if (out_resolve(out, real, sizeof(real), err, sizeof(err))) {
+			fprintf(stderr, "memsim: trace gen: -o %s\n", err);
+			goto out;
+		}
 	}
 	np = scenario_nparams(sc);
 	ps = malloc(sizeof(*ps));

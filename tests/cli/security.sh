@@ -122,6 +122,16 @@ expect_status 0 validate_plot_of_evil_profile_exits_0 "$MEMSIM" validate --profi
 	--from "$W/from" --scenarios "$W/scen.txt" --no-work-check --plot "$W/v.svg"
 no_canary validate_plot_runs_no_command
 expect_grep validate_title_shows_the_profile_name 'evil`touch\$\{IFS\}C_prof`' "$W/v.svg"
+# analysis/demo-plots.sh (make demo) on plain runs of a trace named with a quote and backquotes
+trace2="q'uote\`touch C_demo\`.mst"
+"$MEMSIM" trace gen one-frame --set n=100 -o "$W/$trace2" >/dev/null 2>&1
+for pol in hash list; do
+	"$MEMSIM" run --trace "$W/$trace2" --policy "$pol" --profile evil.prof --db "$db" >/dev/null 2>&1
+done
+expect_status 0 demo_plots_of_evil_names_exits_0 "$top/analysis/demo-plots.sh" "$MEMSIM" "$db" "$W/demo"
+no_canary demo_plots_runs_no_command
+if ls "$W/demo" | grep -q "^runs-rmap-.*uote.*-pareto.png$"; then ok demo_plots_quotes_names_in_its_queries
+else bad demo_plots_quotes_names_in_its_queries "$(cat "$TMP/out")"; fi
 unset MEMSIM_GNUPLOT
 
 # ---- 2. writers never replace what is not theirs ------------------------------------------

@@ -388,7 +388,8 @@ static const char *const sub_usage[][2] = {
 		    "Write one table as CSV (RFC 4180 quoting, header row, LF line ends) to stdout;\n"
 		    "--what defaults to runs.\n" },
 	{ "merge", "usage: memsim db merge OUT IN...\n"
-		   "Copy the runs of each IN database into OUT (created if missing), one\n"
+		   "Copy the runs of each IN database into OUT (created if missing; a regular file,\n"
+		   "or a symlink to one: a device, FIFO or directory is refused), one\n"
 		   "transaction per IN.  Runs OUT already has are skipped; a run id with different\n"
 		   "results in IN and OUT is a conflict: that IN is not merged (exit 1).\n" },
 	{ "init", "usage: memsim db init [--db FILE]\n"

@@ -1564,7 +1564,10 @@ static void usage(FILE *out)
 		"                     and the run columns model, policy, trace, seed, profile_name\n"
 		"                     (repeatable; all must hold)\n"
 		"  --log AXES         force logarithmic axes (default: when values span decades)\n"
-		"  --data FILE        keep the data file given to gnuplot\n"
+		"  --data FILE        keep a copy of the data file given to gnuplot\n"
+		"  -o OUT             the picture; replaced only by a complete one (a failed plot\n"
+		"                     exits 1 and keeps an older OUT).  -o and --data follow a\n"
+		"                     symlink and refuse a directory, device or FIFO\n"
 		"Defaults: the metric is the first varying *_ns metric, x and y the sweep's first list\n"
 		"axes.  gnuplot scripts and SQL: %s (docs/plots.md)\n", plot_analysis_dir());
 }

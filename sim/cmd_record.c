@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "outfile.h"
 #include "trace.h"
 
 #define RECORDER_VERSION "1"
@@ -2308,6 +2309,15 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 	if (!o->out) {
 		fprintf(stderr, "memsim: trace record: -o OUT.mst is required\n");
 		return -EINVAL;
+	}
+	if (strcmp(o->out, "-")) {
+		char real[PATH_MAX], err[PATH_MAX + 128];
+
+		/* a device, FIFO or directory is refused before minutes of recording */
+		if (out_resolve(o->out, real, sizeof(real), err, sizeof(err))) {
+			fprintf(stderr, "memsim: trace record: -o %s\n", err);
+			return -EINVAL;
+		}
 	}
 	if (!timeout_set)
 		o->timeout = 180 + 40 * o->seconds + o->boot_timeout;

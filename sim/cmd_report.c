@@ -297,7 +297,9 @@ static void usage(FILE *out)
 		"  --metric M     a metric to plot (repeatable; default: up to 6 that vary)\n"
 		"  --best-by M    rank configurations by this metric (default: the first plotted)\n"
 		"  --maximize     higher is better for --best-by (default: lower is better)\n"
-		"  --top N        rows of the best-configurations table (default 10)\n");
+		"  --top N        rows of the best-configurations table (default 10)\n"
+		"DIR is created if missing; index.html and the pictures are replaced only by complete\n"
+		"ones (a symlink is followed; a device or FIFO is refused).\n");
 }
 
 int cmd_report(int argc, char **argv)

@@ -322,7 +322,9 @@ static const char gen_usage[] =
 	"under its name only when complete (written as FILE.part-PID-N, then renamed).\n"
 	"  --set NAME=VALUE  a scenario parameter (repeatable; suffixes k M G Ki Mi Gi)\n"
 	"  --seed N          seed of the scenario's random stream (default 1)\n"
-	"  -o, --output FILE the trace to write (- for standard output)\n"
+	"  -o, --output FILE the trace to write (- for standard output); a symlink is\n"
+	"                    followed (the file it names is replaced); a directory, device\n"
+	"                    or FIFO is refused\n"
 	"  --list            list the scenarios with their parameters\n"
 	"The same scenario, parameters and seed give a byte-identical file.\n";
 

@@ -167,6 +167,7 @@ for t in full:'is a character device' fifo:'is a FIFO' dir:'is a directory' \
 	refused "validate_plot_to_$n" "$N/$n.png: $what" "$MEMSIM" validate --profile evil.prof \
 		--from "$W/from" --scenarios "$W/scen.txt" --no-work-check --plot "$N/$n.png"
 done
+refused trace_record_to_a_device "$N/full.png: is a character device" "$MEMSIM" trace record --convert "$W/from" -o "$N/full.png"
 refused report_page_on_a_device "index.html: is a character device" "$MEMSIM" report --db "$db" --sweep "$sid" -o "$N/rep-dev"
 refused report_dir_on_a_device "full.png: not a directory" "$MEMSIM" report --db "$db" --sweep "$sid" -o "$N/full.png"
 nodes_intact refused_targets_are_left_as_they_were

@@ -145,7 +145,7 @@ ln -s loop2.png "$N/loop1.png"
 ln -s loop1.png "$N/loop2.png"
 nodes_intact() {
 	if [ -c "$N/full.png" ] && [ -p "$N/fifo.png" ] && [ -d "$N/dir.png" ] &&
-	   [ -L "$N/link-dev.png" ] && [ -c "$N/rep-dev/index.html" ] &&
+	   [ -L "$N/link-dev.png" ] && [ -c "$N/rep-dev/index.html" ] && [ -p "$N/side.mst.counters" ] &&
 	   [ -z "$(ls "$N" | grep '\.part-')" ]; then ok "$1"
 	else bad "$1" "$(ls -l "$N")"; fi
 }
@@ -168,6 +168,8 @@ for t in full:'is a character device' fifo:'is a FIFO' dir:'is a directory' \
 		--from "$W/from" --scenarios "$W/scen.txt" --no-work-check --plot "$N/$n.png"
 done
 refused trace_record_to_a_device "$N/full.png: is a character device" "$MEMSIM" trace record --convert "$W/from" -o "$N/full.png"
+mkfifo "$N/side.mst.counters"
+refused trace_record_to_a_fifo_sidecar "$N/side.mst.counters: is a FIFO" "$MEMSIM" trace record --convert "$W/from" -o "$N/side.mst"
 refused report_page_on_a_device "index.html: is a character device" "$MEMSIM" report --db "$db" --sweep "$sid" -o "$N/rep-dev"
 refused report_dir_on_a_device "full.png: not a directory" "$MEMSIM" report --db "$db" --sweep "$sid" -o "$N/full.png"
 nodes_intact refused_targets_are_left_as_they_were

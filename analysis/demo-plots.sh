@@ -31,8 +31,11 @@ plot() { # FILE KIND ARGS...: one plot, a note if it does not apply
 # a file name from free text (trace paths, scenario names)
 slug() { printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_' | cut -c1-60; }
 q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
+# text from the database inside an SQL string literal (a merged shard is untrusted input)
+sqlq() { printf '%s' "$1" | sed "s/'/''/g"; }
 
 for sweep in $(q "SELECT sweep_id FROM sweeps ORDER BY created"); do
+	case $sweep in *[!0-9a-f]*) echo "  (skipped sweep id '$sweep': not hexadecimal)"; continue ;; esac
 	n=$(q "SELECT count(*) FROM runs WHERE sweep_id = '$sweep'")
 	[ "$n" -gt 0 ] || continue
 	echo "sweep $sweep ($n runs)"
@@ -53,7 +56,8 @@ done
 # plain runs (not in a sweep): compare the policies of each model on each trace
 q "SELECT DISTINCT model || '|' || trace FROM runs WHERE sweep_id IS NULL ORDER BY 1" |
 while IFS='|' read -r model trace; do
-	np=$(q "SELECT count(DISTINCT policy) FROM runs WHERE sweep_id IS NULL AND model = '$model' AND trace = '$trace'")
+	qm=$(sqlq "$model") qt=$(sqlq "$trace")
+	np=$(q "SELECT count(DISTINCT policy) FROM runs WHERE sweep_id IS NULL AND model = '$qm' AND trace = '$qt'")
 	[ "$np" -ge 2 ] || continue
 	case $model in
 	rmap) x=rmap_bytes_peak y=destroy_ns ;;
@@ -66,7 +70,7 @@ while IFS='|' read -r model trace; do
 	else
 		plot "$f-pareto.png" pareto --where model="$model" --where trace="$trace"
 	fi
-	if [ -n "$(q "SELECT 1 FROM series s JOIN runs r ON r.run_id = s.run_id WHERE r.model = '$model' AND r.trace = '$trace' LIMIT 1")" ]; then
+	if [ -n "$(q "SELECT 1 FROM series s JOIN runs r ON r.run_id = s.run_id WHERE r.model = '$qm' AND r.trace = '$qt' LIMIT 1")" ]; then
 		plot "$f-series.png" series --where model="$model" --where trace="$trace"
 	fi
 done

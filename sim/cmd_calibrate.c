@@ -47,6 +47,7 @@
 
 #include "calibrate.h"
 #include "cmds.h"
+#include "gnuplot.h"
 #include "hash.h"
 #include "plot.h"
 #include "profile.h"
@@ -1083,7 +1084,9 @@ static void calibrate_usage(FILE *out)
 		"cost of each work unit to the measured batches by weighted least squares (GSL), and\n"
 		"writes a cost profile with the fit's provenance and quality (docs/validation.md).\n"
 		"\n"
-		"  -o, --output FILE   the cost profile to write (required)\n"
+		"  -o, --output FILE   the cost profile to write (required); replaced whole (a\n"
+		"                      temporary file, renamed), a symlink is followed, a device,\n"
+		"                      FIFO or directory refused\n"
 		"  --name NAME         the profile's name (default: FILE's base name)\n"
 		"  --plan P            builtin (default), small (the check's), or a plan file:\n"
 		"                      lines `MODEL POLICY OP n=N1,N2,... [k=K] [NAME=VALUE]...`\n"
@@ -1125,13 +1128,14 @@ int cmd_calibrate(int argc, char **argv)
 	const char *db = getenv("MEMSIM_DB"), *plan = "builtin", *tiers = NULL;
 	const char *plan_text;
 	char *plan_file = NULL, err[2048], name[64], cpu[160], hostcpu[128], fitline[192];
-	char counters[192], srcline[192], kernel[96], path_tmp[PATH_MAX + 8];
+	char counters[192], srcline[192], kernel[96];
+	struct outfile of;
+	int ro;
 	uint64_t bounds[CALIB_MAX_TIERS - 1];
 	unsigned nb = 0;
 	size_t nreq = 0, i, j;
 	bool print_plan = false;
 	int ch, modes = 0, rc = EXIT_FAIL;
-	FILE *f;
 
 	calib_fit_opts_default(&fo);
 	memset(&c, 0, sizeof(c));
@@ -1219,15 +1223,12 @@ int cmd_calibrate(int argc, char **argv)
 		goto out;
 	}
 	/* the output must be writable before minutes of measuring */
-	snprintf(path_tmp, sizeof(path_tmp), "%s.tmp", c.out);
-	f = fopen(path_tmp, "w");
-	if (!f) {
-		fprintf(stderr, "%s calibrate: -o %s: cannot write: %s\n", prog, c.out, strerror(errno));
+	if (outfile_open(&of, c.out, err, sizeof(err))) {
+		fprintf(stderr, "%s calibrate: -o %s\n", prog, err);
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	fclose(f);
-	unlink(path_tmp);
+	outfile_abort(&of);
 
 	sets = calloc(nreq, sizeof(*sets));
 	if (!sets) {
@@ -1376,10 +1377,14 @@ int cmd_calibrate(int argc, char **argv)
 			goto out_sets;
 		}
 	}
-	f = fopen(path_tmp, "w");
-	if (!f || fputs(c.profile_text, f) < 0 || fclose(f) || rename(path_tmp, c.out)) {
-		fprintf(stderr, "%s calibrate: -o %s: cannot write: %s\n", prog, c.out, strerror(errno));
-		unlink(path_tmp);
+	if ((ro = outfile_open(&of, c.out, err, sizeof(err))) == 0) {
+		fputs(c.profile_text, of.f);	/* a write error shows in the commit */
+		ro = outfile_commit(&of, err, sizeof(err));
+	}
+	if (ro) {
+		fprintf(stderr, "%s calibrate: -o %s\n", prog, err);
+		if (ro == OUT_REFUSED)
+			rc = EXIT_USAGE;
 		goto out_sets;
 	}
 	printf("memsim calibrate: %zu batches of %zu requests, %s, measure %s (basis %s)\n",
@@ -1658,94 +1663,35 @@ out:
 	return rc;
 }
 
-static void gp_string(FILE *f, const char *var, const char *val)
-{
-	fprintf(f, "%s = \"", var);
-	for (; *val; val++) {
-		if (*val == '"' || *val == '\\')
-			fputc('\\', f);
-		fputc(*val, f);
-	}
-	fputs("\"\n", f);
-}
-
-/* Draws analysis/validate.gp: predicted against measured, and the errors.  0 or -1. */
+/* Draws analysis/validate.gp: predicted against measured, and the errors.  0, 1 or 2. */
 static int plot_validation(const char *out, const struct vrow *rows, size_t n,
 			   const char *title, const char *ylabel, double tol, char *err,
 			   size_t errlen)
 {
-	const char *tmp = getenv("TMPDIR"), *bin = getenv("MEMSIM_GNUPLOT");
-	const char *ext = strrchr(out, '.');
-	char dir[PATH_MAX - 64], pre[PATH_MAX], dat[PATH_MAX], script[PATH_MAX], log[PATH_MAX];
-	char *argv[4];
-	struct stat sb;
+	char label[256];
+	struct gp g;
 	size_t i;
 	int rc;
-	FILE *f;
 
-	if (!ext || (strcmp(ext, ".png") && strcmp(ext, ".svg"))) {
-		snprintf(err, errlen, "--plot %s: want a .png or .svg file", out);
-		return -2;
-	}
-	snprintf(script, sizeof(script), "%s/validate.gp", plot_analysis_dir());
-	if (access(script, R_OK)) {
-		snprintf(err, errlen, "%s: cannot read: %s (set MEMSIM_ANALYSIS)", script, strerror(errno));
-		return -1;
-	}
-	snprintf(dir, sizeof(dir), "%s/memsim-validate-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(dir)) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	snprintf(pre, sizeof(pre), "%s/prelude.gp", dir);
-	snprintf(dat, sizeof(dat), "%s/data.dat", dir);
-	snprintf(log, sizeof(log), "%s/gnuplot.log", dir);
-	f = fopen(dat, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", dat, strerror(errno));
-		rm_tree(dir);
-		return -1;
-	}
-	fprintf(f, "# label measured predicted_units predicted_sim err_units_pct err_sim_pct\n");
-	for (i = 0; i < n; i++)
-		fprintf(f, "\"%s\\n%s\\nn=%" PRIu64 "\" %.6g %.6g %.6g %.4f %.4f\n", rows[i].model,
-			rows[i].policy, rows[i].n, rows[i].measured, rows[i].pred_units,
+	rc = gp_begin(&g, out, NULL, n > 7 ? (unsigned)(140 * n) : 980u, 620, err, errlen);
+	if (rc)
+		return rc;
+	fprintf(g.dat, "# label measured predicted_units predicted_sim err_units_pct err_sim_pct\n");
+	for (i = 0; i < n; i++) {
+		snprintf(label, sizeof(label), "%s\n%s\nn=%" PRIu64, rows[i].model, rows[i].policy,
+			 rows[i].n);
+		gp_data_str(g.dat, label);
+		fprintf(g.dat, " %.6g %.6g %.6g %.4f %.4f\n", rows[i].measured, rows[i].pred_units,
 			rows[i].pred_sim, err_pct(rows[i].pred_units, rows[i].measured),
 			err_pct(rows[i].pred_sim, rows[i].measured));
-	fclose(f);
-	f = fopen(pre, "w");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", pre, strerror(errno));
-		rm_tree(dir);
-		return -1;
 	}
-	gp_string(f, "adir", plot_analysis_dir());
-	gp_string(f, "termtype", !strcmp(ext, ".svg") ? "svg" : "pngcairo");
-	gp_string(f, "outfile", out);
-	gp_string(f, "datafile", dat);
-	gp_string(f, "plottitle", title);
-	gp_string(f, "xlabel", "");
-	gp_string(f, "ylabel", ylabel);
-	fprintf(f, "width = %u\nheight = 620\nlogx = 0\nlogy = 0\nnrows = %zu\ntol = %g\n",
-		n > 7 ? (unsigned)(140 * n) : 980u, n, tol);
-	fclose(f);
-	unlink(out);
-	argv[0] = (char *)(bin && *bin ? bin : "gnuplot");
-	argv[1] = pre;
-	argv[2] = script;
-	argv[3] = NULL;
-	rc = run_logged(argv, log);
-	if (rc || stat(out, &sb) || !sb.st_size) {
-		char why[512];
-
-		last_line(log, why, sizeof(why));
-		snprintf(err, errlen, rc == 127 ? "cannot run gnuplot (install gnuplot-nox: make deps)" :
-			 "gnuplot failed on %s: %s", script, why[0] ? why : "no output");
-		rm_tree(dir);
-		return -1;
-	}
-	rm_tree(dir);
-	return 0;
+	gp_str(g.pre, "plottitle", title);
+	gp_str(g.pre, "xlabel", "");
+	gp_str(g.pre, "ylabel", ylabel);
+	fprintf(g.pre, "nrows = %zu\ntol = %g\n", n, tol);
+	rc = gp_run(&g, "validate.gp", true, err, errlen);
+	gp_cleanup(&g);
+	return rc;
 }
 
 static void validate_usage(FILE *out)
@@ -1769,7 +1715,8 @@ static void validate_usage(FILE *out)
 		"                      `superpage POLICY n=N`: the module maps N superpages into a forked\n"
 		"                      child, the simulator runs fork-storm over N/512 GiB, one fork\n"
 		"  --print-scenarios   print the scenario list and exit\n"
-		"  --plot OUT.png      draw predicted against measured (analysis/validate.gp; .svg too)\n"
+		"  --plot OUT.png      draw predicted against measured (analysis/validate.gp; .svg too);\n"
+		"                      written as plot -o is (a failed plot keeps an older OUT.png)\n"
 		"  --max-error PCT     exit 1 if an error exceeds PCT %% (default: report only)\n"
 		"  --no-work-check     skip the unit-by-unit comparison of simulated and module work\n"
 		"%s", hw_usage);
@@ -1899,6 +1846,15 @@ int cmd_validate(int argc, char **argv)
 					      strcmp(strrchr(plot, '.'), ".svg")))) {
 		fprintf(stderr, "%s validate: --plot %s: want a .png or .svg file\n", prog, plot);
 		goto out;
+	}
+	if (plot) {
+		char real[PATH_MAX];
+
+		/* refuse a device or directory before anything is measured */
+		if (out_resolve(plot, real, sizeof(real), err, sizeof(err))) {
+			fprintf(stderr, "%s validate: --plot %s\n", prog, err);
+			goto out;
+		}
 	}
 	if (profile_load(profile, &prof, err, sizeof(err))) {
 		fprintf(stderr, "%s validate: --profile %s\n", prog, err);
@@ -2076,7 +2032,7 @@ int cmd_validate(int argc, char **argv)
 				    maxerr > 0 ? maxerr : 15, err, sizeof(err));
 		if (p) {
 			fprintf(stderr, "%s validate: %s\n", prog, err);
-			rc = p == -2 ? EXIT_USAGE : EXIT_FAIL;
+			rc = p == 2 ? EXIT_USAGE : EXIT_FAIL;
 		} else {
 			printf("plot written to %s\n", plot);
 		}

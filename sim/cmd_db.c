@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 #include "store.h"
 #include "cmds.h"
+#include "outfile.h"
 
 static const char db_usage[] =
 	"usage: memsim db COMMAND [OPTIONS]\n"
@@ -387,7 +388,8 @@ static const char *const sub_usage[][2] = {
 		    "Write one table as CSV (RFC 4180 quoting, header row, LF line ends) to stdout;\n"
 		    "--what defaults to runs.\n" },
 	{ "merge", "usage: memsim db merge OUT IN...\n"
-		   "Copy the runs of each IN database into OUT (created if missing), one\n"
+		   "Copy the runs of each IN database into OUT (created if missing; a regular file,\n"
+		   "or a symlink to one: a device, FIFO or directory is refused), one\n"
 		   "transaction per IN.  Runs OUT already has are skipped; a run id with different\n"
 		   "results in IN and OUT is a conflict: that IN is not merged (exit 1).\n" },
 	{ "init", "usage: memsim db init [--db FILE]\n"
@@ -497,6 +499,15 @@ static int do_merge(const struct db_opts *o)
 	for (i = 1; i < o->npos; i++) {	/* bad input before anything is written */
 		if (stat(o->pos[i], &sb) || !S_ISREG(sb.st_mode)) {
 			fprintf(stderr, "memsim: %s: no such database file\n", o->pos[i]);
+			return 2;
+		}
+	}
+	{
+		char real[PATH_MAX];
+
+		/* OUT is a database file, or new: never a device, FIFO or directory (outfile.h) */
+		if (out_resolve(o->pos[0], real, sizeof(real), err, sizeof(err))) {
+			fprintf(stderr, "memsim: db merge: %s\n", err);
 			return 2;
 		}
 	}

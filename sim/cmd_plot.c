@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "cmds.h"
+#include "gnuplot.h"
 #include "param.h"
 #include "plot.h"
 #include "run.h"
@@ -544,32 +545,10 @@ void plot_stats(const double *v, size_t n, double *mean, double *lo, double *hi)
 	*hi = *mean + h;
 }
 
-/* ---- gnuplot ---------------------------------------------------------------------------- */
+/* ---- gnuplot (sim/gnuplot.c) ------------------------------------------------------------ */
 
-struct gp {
-	char dir[PATH_MAX - 64];
-	char prelude[PATH_MAX];
-	char data[PATH_MAX];
-	char errf[PATH_MAX];
-	FILE *pre;
-	FILE *dat;
-};
-
-static void gp_str(FILE *f, const char *var, const char *val)
-{
-	fprintf(f, "%s = \"", var);
-	for (; *val; val++) {
-		if (*val == '"' || *val == '\\')
-			fputc('\\', f);
-		if (*val == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*val, f);
-	}
-	fputs("\"\n", f);
-}
-
-static void gp_array(FILE *f, const char *var, const struct strv *v)
+/* array var[1..n] of strings; tics: they label tics (gnuplot reads those as formats) */
+static void gp_array(FILE *f, const char *var, const struct strv *v, bool tics)
 {
 	size_t i;
 	char name[64];
@@ -577,138 +556,8 @@ static void gp_array(FILE *f, const char *var, const struct strv *v)
 	fprintf(f, "array %s[%zu]\n", var, v->n ? v->n : 1);
 	for (i = 0; i < v->n; i++) {
 		snprintf(name, sizeof(name), "%s[%zu]", var, i + 1);
-		gp_str(f, name, v->v[i]);
+		(tics ? gp_tic : gp_str)(f, name, v->v[i]);
 	}
-}
-
-static int gp_begin(struct gp *g, const struct plot_opts *o, char *err, size_t errlen)
-{
-	const char *tmp = getenv("TMPDIR");
-	const char *ext = strrchr(o->out, '.');
-	FILE *t;
-
-	memset(g, 0, sizeof(*g));
-	snprintf(g->dir, sizeof(g->dir), "%s/memsim-plot-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(g->dir)) {
-		seterr(err, errlen, "%s: cannot make a temporary directory: %s", g->dir,
-		       strerror(errno));
-		return -1;
-	}
-	snprintf(g->prelude, sizeof(g->prelude), "%s/prelude.gp", g->dir);
-	snprintf(g->errf, sizeof(g->errf), "%s/gnuplot.err", g->dir);
-	if (o->data)
-		snprintf(g->data, sizeof(g->data), "%s", o->data);
-	else
-		snprintf(g->data, sizeof(g->data), "%s/data.dat", g->dir);
-	/* the output must be writable before gnuplot is asked (its message is obscure) */
-	t = fopen(o->out, "w");
-	if (!t) {
-		seterr(err, errlen, "%s: cannot write: %s", o->out, strerror(errno));
-		rmdir(g->dir);
-		return -2;
-	}
-	fclose(t);
-	g->pre = fopen(g->prelude, "w");
-	g->dat = fopen(g->data, "w");
-	if (!g->pre || !g->dat) {
-		seterr(err, errlen, "%s: cannot write: %s", !g->pre ? g->prelude : g->data,
-		       strerror(errno));
-		return -1;
-	}
-	fprintf(g->pre, "# written by memsim plot %s\n", o->kind);
-	gp_str(g->pre, "adir", plot_analysis_dir());
-	gp_str(g->pre, "termtype", !strcmp(ext, ".svg") ? "svg" : "pngcairo");
-	gp_str(g->pre, "outfile", o->out);
-	gp_str(g->pre, "datafile", g->data);
-	fprintf(g->pre, "width = %u\nheight = %u\nlogx = 0\nlogy = 0\n",
-		o->width ? o->width : 900, o->height ? o->height : 560);
-	return 0;
-}
-
-static void gp_cleanup(struct gp *g, const struct plot_opts *o)
-{
-	if (g->pre)
-		fclose(g->pre);
-	if (g->dat)
-		fclose(g->dat);
-	g->pre = g->dat = NULL;
-	unlink(g->prelude);
-	unlink(g->errf);
-	if (!o->data)
-		unlink(g->data);
-	rmdir(g->dir);
-}
-
-/* Runs gnuplot prelude + analysis/SCRIPT.  0, or 1 with gnuplot's complaint in err. */
-static int gp_run(struct gp *g, const struct plot_opts *o, const char *script, char *err,
-		  size_t errlen)
-{
-	const char *bin = getenv("MEMSIM_GNUPLOT");
-	char path[PATH_MAX];
-	struct stat sb;
-	int status, fd;
-	pid_t pid;
-	FILE *ef;
-
-	snprintf(path, sizeof(path), "%s/%s", plot_analysis_dir(), script);
-	if (access(path, R_OK)) {
-		seterr(err, errlen, "%s: cannot read: %s (set MEMSIM_ANALYSIS)", path, strerror(errno));
-		return 1;
-	}
-	if (fclose(g->pre) | fclose(g->dat)) {
-		g->pre = g->dat = NULL;
-		seterr(err, errlen, "%s: write error", g->dir);
-		return 1;
-	}
-	g->pre = g->dat = NULL;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		seterr(err, errlen, "fork: %s", strerror(errno));
-		return 1;
-	}
-	if (pid == 0) {
-		fd = open(g->errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0)
-			dup2(fd, 2);
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-		}
-		execlp(bin && *bin ? bin : "gnuplot", "gnuplot", g->prelude, path, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	ef = fopen(g->errf, "r");
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		seterr(err, errlen, "cannot run gnuplot (install gnuplot-nox: make deps)");
-		if (ef)
-			fclose(ef);
-		return 1;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) || stat(o->out, &sb) || !sb.st_size) {
-		char line[512], last[512] = "";
-
-		while (ef && fgets(line, sizeof(line), ef))
-			if (strspn(line, " ^\t\n") != strlen(line))
-				snprintf(last, sizeof(last), "%s", line);
-		last[strcspn(last, "\n")] = 0;
-		seterr(err, errlen, "gnuplot failed on %s: %s", path, *last ? last : "no output");
-		if (ef)
-			fclose(ef);
-		return 1;
-	}
-	if (ef) {
-		char line[512];
-
-		while (!o->quiet && fgets(line, sizeof(line), ef))
-			if (strstr(line, "warning"))
-				fprintf(stderr, "memsim plot: gnuplot: %s", line);
-		fclose(ef);
-	}
-	return 0;
 }
 
 /* ---- what the selection holds ------------------------------------------------------------ */
@@ -1052,7 +901,7 @@ static int plot_line(sqlite3 *db, const struct plot_opts *o, const struct info *
 			xmax /= xd;
 		}
 	}
-	if ((rc = gp_begin(&g, o, err, errlen)))
+	if ((rc = gp_begin(&g, o->out, o->data, o->width, o->height, err, errlen)))
 		goto out;
 	{
 		int ly = auto_log(o->logy, ymin, ymax, 1000);
@@ -1074,14 +923,14 @@ static int plot_line(sqlite3 *db, const struct plot_opts *o, const struct info *
 		}
 	}
 	fprintf(g.pre, "n = %zu\n", lines.n);
-	gp_array(g.pre, "names", &lines);
+	gp_array(g.pre, "names", &lines, false);
 	fprintf(g.pre, "array lc_of[%zu]\narray dt_of[%zu]\n", lines.n, lines.n);
 	for (i = 0; i < lines.n; i++)
 		fprintf(g.pre, "lc_of[%zu] = %zu\ndt_of[%zu] = %zu\n", i + 1, lc_of[i], i + 1,
 			dt_of[i]);
 	fprintf(g.pre, "nx = %zu\n", numeric ? 0 : xcats.n);
 	if (!numeric)
-		gp_array(g.pre, "xl", &xcats);
+		gp_array(g.pre, "xl", &xcats, true);
 	snprintf(what, sizeof(what), "%s vs %s", ylabel, x);
 	if (maxn > 1)
 		snprintf(extra, sizeof(extra), "mean and 95%% CI of up to %zu runs", maxn);
@@ -1091,8 +940,8 @@ static int plot_line(sqlite3 *db, const struct plot_opts *o, const struct info *
 	gp_str(g.pre, "plottitle", title);
 	gp_str(g.pre, "xlabel", xlabel);
 	gp_str(g.pre, "ylabel", ylabel);
-	rc = gp_run(&g, o, "line.gp", err, errlen);
-	gp_cleanup(&g, o);
+	rc = gp_run(&g, "line.gp", o->quiet, err, errlen);
+	gp_cleanup(&g);
 out:
 	for (i = 0; i < nc; i++) {
 		free(cells[i].xtext);
@@ -1237,7 +1086,7 @@ static int plot_heatmap(sqlite3 *db, const struct plot_opts *o, const struct inf
 	plot_label(y, NULL, yl, sizeof(yl));
 	if (!o->width && np > 2)
 		oo.width = (unsigned)(340 * np + 120);
-	if ((rc = gp_begin(&g, &oo, err, errlen)))
+	if ((rc = gp_begin(&g, oo.out, oo.data, oo.width, oo.height, err, errlen)))
 		goto out;
 	fprintf(g.dat, "# memsim plot heatmap: %s over %s (xi) x %s (yi); mean in %s\n", metric,
 		x, y, *unit ? unit : "units");
@@ -1260,9 +1109,9 @@ static int plot_heatmap(sqlite3 *db, const struct plot_opts *o, const struct inf
 		nx * ny <= 144);
 	fprintf(g.pre, "zmin = %.10g\nzmax = %.10g\nlogz = %d\n", zmin / div, zmax / div,
 		auto_log(o->logy, zmin, zmax, 1000));
-	gp_array(g.pre, "names", &pol);
-	gp_array(g.pre, "xl", &xs);
-	gp_array(g.pre, "yl", &ys);
+	gp_array(g.pre, "names", &pol, false);
+	gp_array(g.pre, "xl", &xs, true);
+	gp_array(g.pre, "yl", &ys, true);
 	snprintf(what, sizeof(what), "%s over %s x %s", zl, x, y);
 	snprintf(extra, sizeof(extra), "mean over repetitions");
 	make_title(o, in, what, extra, title, sizeof(title));
@@ -1270,8 +1119,8 @@ static int plot_heatmap(sqlite3 *db, const struct plot_opts *o, const struct inf
 	gp_str(g.pre, "xlabel", xl);
 	gp_str(g.pre, "ylabel", yl);
 	gp_str(g.pre, "zlabel", zl);
-	rc = gp_run(&g, &oo, "heatmap.gp", err, errlen);
-	gp_cleanup(&g, &oo);
+	rc = gp_run(&g, "heatmap.gp", oo.quiet, err, errlen);
+	gp_cleanup(&g);
 out:
 	free(sum);
 	free(cnt);
@@ -1351,7 +1200,7 @@ static int plot_cdf(sqlite3 *db, const struct plot_opts *o, const struct info *i
 	}
 	plot_unit(name, maxabs, &div, &unit);
 	plot_label(name, unit, xl, sizeof(xl));
-	if ((rc = gp_begin(&g, o, err, errlen)))
+	if ((rc = gp_begin(&g, o->out, o->data, o->width, o->height, err, errlen)))
 		goto out;
 	fprintf(g.pre, "logx = %d\n", auto_log(o->logx, vmin, vmax, 1000));
 	fprintf(g.dat, "# memsim plot cdf: %s; value (%s) fraction\n", name, *unit ? unit : "units");
@@ -1366,15 +1215,15 @@ static int plot_cdf(sqlite3 *db, const struct plot_opts *o, const struct info *i
 			fprintf(g.dat, "%.10g %.10g\n", d->v[j] / div, (double)(j + 1) / (double)d->n);
 	}
 	fprintf(g.pre, "n = %zu\n", lines.n);
-	gp_array(g.pre, "names", &lines);
+	gp_array(g.pre, "names", &lines, false);
 	snprintf(what, sizeof(what), "distribution of %s %s", xl,
 		 o->series ? "samples over the selected runs" : "across runs");
 	make_title(o, in, what, NULL, title, sizeof(title));
 	gp_str(g.pre, "plottitle", title);
 	gp_str(g.pre, "xlabel", xl);
 	gp_str(g.pre, "ylabel", o->series ? "fraction of samples <= x" : "fraction of runs <= x");
-	rc = gp_run(&g, o, "cdf.gp", err, errlen);
-	gp_cleanup(&g, o);
+	rc = gp_run(&g, "cdf.gp", o->quiet, err, errlen);
+	gp_cleanup(&g);
 out:
 	for (i = 0; i < lines.n; i++)
 		free(vals[i].v);
@@ -1400,6 +1249,7 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 	int rc, pass;
 	bool first = true;
 
+	memset(&g, 0, sizeof(g));	/* gp_cleanup at out: is safe before gp_begin */
 	name = o->series ? xstrdup(o->series) :
 	       plot_query_one(db, "SELECT v.name FROM temp.sel s JOIN series v ON v.run_id = s.run_id "
 			 "GROUP BY v.name ORDER BY v.name LIMIT 1", NULL);
@@ -1461,7 +1311,7 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 			}
 			plot_unit("t_ns", tmax, &tdiv, &tunit);
 			plot_unit(name, vmax, &vdiv, &vunit);
-			if ((rc = gp_begin(&g, o, err, errlen)))
+			if ((rc = gp_begin(&g, o->out, o->data, o->width, o->height, err, errlen)))
 				goto out;
 			fprintf(g.dat, "# memsim plot series: %s; t (%s) value (%s)\n", name, tunit,
 				*vunit ? vunit : "units");
@@ -1473,16 +1323,16 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 	snprintf(xl, sizeof(xl), "simulated time (%s)", tunit);
 	plot_label(name, vunit, yl, sizeof(yl));
 	fprintf(g.pre, "n = %zu\n", labels.n);
-	gp_array(g.pre, "names", &labels);
+	gp_array(g.pre, "names", &labels, false);
 	snprintf(what, sizeof(what), "%s over time", yl);
 	snprintf(extra, sizeof(extra), "%zu run%s", labels.n, labels.n == 1 ? "" : "s");
 	make_title(o, in, what, extra, title, sizeof(title));
 	gp_str(g.pre, "plottitle", title);
 	gp_str(g.pre, "xlabel", xl);
 	gp_str(g.pre, "ylabel", yl);
-	rc = gp_run(&g, o, "series.gp", err, errlen);
-	gp_cleanup(&g, o);
+	rc = gp_run(&g, "series.gp", o->quiet, err, errlen);
 out:
+	gp_cleanup(&g);
 	strv_free(&runs);
 	strv_free(&labels);
 	free(name);
@@ -1572,7 +1422,7 @@ static int plot_pareto(sqlite3 *db, const struct plot_opts *o, const struct info
 	plot_unit(my, ymax, &ydiv, &yu);
 	plot_label(mx, xu, xl, sizeof(xl));
 	plot_label(my, yu, yl, sizeof(yl));
-	if ((rc = gp_begin(&g, o, err, errlen)))
+	if ((rc = gp_begin(&g, o->out, o->data, o->width, o->height, err, errlen)))
 		goto out;
 	fprintf(g.pre, "logx = %d\nlogy = %d\n", auto_log(o->logx, xmin, xmax, 1000),
 		auto_log(o->logy, ymin, ymax, 1000));
@@ -1613,21 +1463,22 @@ static int plot_pareto(sqlite3 *db, const struct plot_opts *o, const struct info
 				px = fx;
 				py = fy;
 			}
-			fprintf(g.dat, "%.10g %.10g \"%s\"\n", order[i]->x / xdiv, order[i]->y / ydiv,
-				lab);
+			fprintf(g.dat, "%.10g %.10g ", order[i]->x / xdiv, order[i]->y / ydiv);
+			gp_data_str(g.dat, lab);
+			fputc('\n', g.dat);
 			nfront++;
 		}
 	}
 	fprintf(g.pre, "n = %zu\n", pol.n);
-	gp_array(g.pre, "names", &pol);
+	gp_array(g.pre, "names", &pol, false);
 	snprintf(what, sizeof(what), "%s against %s, %zu configurations, %zu on the front", yl,
 		 xl, n, nfront);
 	make_title(o, in, what, "means over repetitions", title, sizeof(title));
 	gp_str(g.pre, "plottitle", title);
 	gp_str(g.pre, "xlabel", xl);
 	gp_str(g.pre, "ylabel", yl);
-	rc = gp_run(&g, o, "pareto.gp", err, errlen);
-	gp_cleanup(&g, o);
+	rc = gp_run(&g, "pareto.gp", o->quiet, err, errlen);
+	gp_cleanup(&g);
 out:
 	for (i = 0; i < n; i++)
 		free(c[i].run);
@@ -1687,9 +1538,7 @@ int plot_draw(struct store *st, const struct plot_opts *o, char *err, size_t err
 	default: rc = plot_pareto(db, o, &in, err, errlen); break;
 	}
 	info_free(&in);
-	if (rc && o->out)
-		unlink(o->out);	/* no half-drawn or empty picture left behind */
-	return rc;
+	return rc;	/* a failed plot left any older picture at o->out as it was */
 }
 
 static void usage(FILE *out)
@@ -1715,7 +1564,10 @@ static void usage(FILE *out)
 		"                     and the run columns model, policy, trace, seed, profile_name\n"
 		"                     (repeatable; all must hold)\n"
 		"  --log AXES         force logarithmic axes (default: when values span decades)\n"
-		"  --data FILE        keep the data file given to gnuplot\n"
+		"  --data FILE        keep a copy of the data file given to gnuplot\n"
+		"  -o OUT             the picture; replaced only by a complete one (a failed plot\n"
+		"                     exits 1 and keeps an older OUT).  -o and --data follow a\n"
+		"                     symlink and refuse a directory, device or FIFO\n"
 		"Defaults: the metric is the first varying *_ns metric, x and y the sweep's first list\n"
 		"axes.  gnuplot scripts and SQL: %s (docs/plots.md)\n", plot_analysis_dir());
 }

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "outfile.h"
 #include "trace.h"
 
 #define RECORDER_VERSION "1"
@@ -1910,6 +1911,7 @@ static int convert_recording(const char *dir, const char *out)
 	unsigned g;
 	size_t i;
 	int rc;
+	struct outfile side = { .f = NULL };
 	FILE *cf;
 
 	rc = meta_read(dir, &m);
@@ -2025,8 +2027,14 @@ static int convert_recording(const char *dir, const char *out)
 		snprintf(counters, sizeof(counters), "%s.counters", out);
 	else
 		snprintf(counters, sizeof(counters), "/dev/null");
-	cf = fopen(counters, "w");
-	if (!cf) {
+	if (strcmp(out, "-")) {
+		if (outfile_open(&side, counters, msg, sizeof(msg))) {
+			fail("%s", msg);
+			rc = -EIO;
+			goto out;
+		}
+		cf = side.f;
+	} else if (!(cf = fopen(counters, "w"))) {
 		fail("cannot write %s: %s", counters, strerror(errno));
 		rc = -EIO;
 		goto out;
@@ -2081,7 +2089,15 @@ static int convert_recording(const char *dir, const char *out)
 		if (n_type[i])
 			fprintf(cf, " %s=%" PRIu64, trace_type_name((unsigned)i), n_type[i]);
 	fprintf(cf, "\n");
-	fclose(cf);
+	if (cf == side.f) {
+		if (outfile_commit(&side, msg, sizeof(msg))) {
+			fail("%s", msg);
+			rc = -EIO;
+			goto out;
+		}
+	} else {
+		fclose(cf);
+	}
 	if (ss.samples)
 		note("%" PRIu64 " digest samples: %" PRIu64 " pages at the end, %" PRIu64 " zero, %"
 		     PRIu64 " shared (%" PRIu64 " non-zero = %.1f%% of non-zero pages), %" PRIu64
@@ -2308,6 +2324,20 @@ static int parse_opts(int argc, char **argv, struct rec_opts *o)
 	if (!o->out) {
 		fprintf(stderr, "memsim: trace record: -o OUT.mst is required\n");
 		return -EINVAL;
+	}
+	if (strcmp(o->out, "-")) {
+		char real[PATH_MAX], err[PATH_MAX + 128];
+
+		char side[PATH_MAX + 16];
+
+		/* a device, FIFO or directory is refused before minutes of recording (the
+		 * trace and its FILE.counters sidecar alike) */
+		snprintf(side, sizeof(side), "%s.counters", o->out);
+		if (out_resolve(o->out, real, sizeof(real), err, sizeof(err)) ||
+		    out_resolve(side, real, sizeof(real), err, sizeof(err))) {
+			fprintf(stderr, "memsim: trace record: -o %s\n", err);
+			return -EINVAL;
+		}
 	}
 	if (!timeout_set)
 		o->timeout = 180 + 40 * o->seconds + o->boot_timeout;

@@ -10,6 +10,7 @@
  * configurations of one metric (mean and 95 % confidence interval over repetitions).
  * The page is self-contained apart from its images: no scripts, no external style sheets.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "cmds.h"
+#include "outfile.h"
 #include "plot.h"
 #include "run.h"
 #include "store.h"
@@ -100,6 +102,18 @@ static bool ends_with(const char *s, const char *suffix)
 	size_t a = strlen(s), b = strlen(suffix);
 
 	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* name as part of a file name: a metric name comes from the database, and must not make
+ * a path ("../x") or odd characters */
+static const char *safe_name(const char *name, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; name[i] && i + 1 < len; i++)
+		buf[i] = isalnum((unsigned char)name[i]) || strchr("_+-", name[i]) ? name[i] : '_';
+	buf[i] = 0;
+	return buf;
 }
 
 /* Draws one plot into DIR/FILE and writes its figure (or why there is none). */
@@ -283,7 +297,9 @@ static void usage(FILE *out)
 		"  --metric M     a metric to plot (repeatable; default: up to 6 that vary)\n"
 		"  --best-by M    rank configurations by this metric (default: the first plotted)\n"
 		"  --maximize     higher is better for --best-by (default: lower is better)\n"
-		"  --top N        rows of the best-configurations table (default 10)\n");
+		"  --top N        rows of the best-configurations table (default 10)\n"
+		"DIR is created if missing; index.html and the pictures are replaced only by complete\n"
+		"ones (a symlink is followed; a device or FIFO is refused).\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -308,9 +324,10 @@ int cmd_report(int argc, char **argv)
 	struct store *st;
 	struct plot_opts po;
 	sqlite3 *sq;
+	struct outfile page;
 	FILE *f;
 	long n;
-	int c;
+	int c, rc;
 
 	if (!db || !*db)
 		db = "memsim.db";
@@ -368,6 +385,21 @@ int cmd_report(int argc, char **argv)
 	if (mkdir(dir, 0777) && errno != EEXIST) {
 		fprintf(stderr, "memsim report: %s: cannot create: %s\n", dir, strerror(errno));
 		return EXIT_FAIL;
+	}
+	{
+		struct stat sb;
+		char real[PATH_MAX];
+
+		if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "memsim report: -o %s: not a directory\n", dir);
+			return EXIT_USAGE;
+		}
+		/* index.html is replaced like every output (outfile.h): refused if a device */
+		snprintf(path, sizeof(path), "%s/index.html", dir);
+		if (out_resolve(path, real, sizeof(real), err, sizeof(err))) {
+			fprintf(stderr, "memsim report: %s\n", err);
+			return EXIT_USAGE;
+		}
 	}
 	st = store_open_readonly(db, err, sizeof(err));
 	if (!st) {
@@ -428,12 +460,13 @@ int cmd_report(int argc, char **argv)
 	}
 
 	snprintf(path, sizeof(path), "%s/index.html", dir);
-	f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "memsim report: %s: cannot write: %s\n", path, strerror(errno));
+	rc = outfile_open(&page, path, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "memsim report: %s\n", err);
 		store_close(st);
-		return EXIT_FAIL;
+		return rc == OUT_REFUSED ? EXIT_USAGE : EXIT_FAIL;
 	}
+	f = page.f;
 	t = plot_query_one(sq, "SELECT group_concat(DISTINCT r.model) FROM temp.sel s JOIN runs r "
 		"ON r.run_id = s.run_id", NULL);
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -494,7 +527,7 @@ int cmd_report(int argc, char **argv)
 
 	fprintf(f, "<h2>Plots</h2>\n");
 	for (i = 0; i < nm; i++) {
-		char file[256], cap[512], nvals[32] = "0";
+		char file[256], cap[512], nvals[32] = "0", safe[200];
 		size_t np = npol ? npol : 1;
 
 		plot_opts_init(&po);
@@ -513,7 +546,7 @@ int cmd_report(int argc, char **argv)
 			if (np * strtoul(nvals, NULL, 10) <= 12)
 				po.by = axes[1];
 		}
-		snprintf(file, sizeof(file), "line-%s.png", metrics[i]);
+		snprintf(file, sizeof(file), "line-%s.png", safe_name(metrics[i], safe, sizeof(safe)));
 		snprintf(cap, sizeof(cap), "%s against %s%s%s", metrics[i], po.x ? po.x : "the first "
 			 "varying parameter", po.by ? ", one line per policy and " : "",
 			 po.by ? po.by : "");
@@ -525,7 +558,7 @@ int cmd_report(int argc, char **argv)
 			po.metric = metrics[i];
 			po.x = axes[0];
 			po.y = axes[1];
-			snprintf(file, sizeof(file), "heatmap-%s.png", metrics[i]);
+			snprintf(file, sizeof(file), "heatmap-%s.png", safe);
 			snprintf(cap, sizeof(cap), "%s over %s x %s", metrics[i], axes[0], axes[1]);
 			figure(f, st, &po, dir, file, cap);
 		}
@@ -584,10 +617,11 @@ int cmd_report(int argc, char **argv)
 		fprintf(f, "<p>No metric varies across the sweep.</p>\n");
 	fprintf(f, "<hr><p><small>memsim %s report of %s</small></p>\n</body></html>\n",
 		MEMSIM_VERSION, db);
-	if (fclose(f)) {
-		fprintf(stderr, "memsim report: %s: write error\n", path);
+	rc = outfile_commit(&page, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "memsim report: %s\n", err);
 		store_close(st);
-		return EXIT_FAIL;
+		return rc == OUT_REFUSED ? EXIT_USAGE : EXIT_FAIL;
 	}
 	store_close(st);
 	for (i = 0; i < nm; i++)

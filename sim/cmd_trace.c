@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "cmds.h"
+#include "outfile.h"
 #include "param.h"
 #include "scenarios.h"
 #include "suggest.h"
@@ -322,7 +323,9 @@ static const char gen_usage[] =
 	"under its name only when complete (written as FILE.part-PID-N, then renamed).\n"
 	"  --set NAME=VALUE  a scenario parameter (repeatable; suffixes k M G Ki Mi Gi)\n"
 	"  --seed N          seed of the scenario's random stream (default 1)\n"
-	"  -o, --output FILE the trace to write (- for standard output)\n"
+	"  -o, --output FILE the trace to write (- for standard output); a symlink is\n"
+	"                    followed (the file it names is replaced); a directory, device\n"
+	"                    or FIFO is refused\n"
 	"  --list            list the scenarios with their parameters\n"
 	"The same scenario, parameters and seed give a byte-identical file.\n";
 
@@ -419,6 +422,15 @@ static int trace_gen(int argc, char **argv)
 	if (!out) {
 		fprintf(stderr, "memsim: trace gen: -o FILE is required\n");
 		goto out;
+	}
+	if (strcmp(out, "-")) {
+		char real[PATH_MAX];
+
+		/* a device, FIFO or directory is refused before anything is generated */
+		if (out_resolve(out, real, sizeof(real), err, sizeof(err))) {
+			fprintf(stderr, "memsim: trace gen: -o %s\n", err);
+			goto out;
+		}
 	}
 	np = scenario_nparams(sc);
 	ps = malloc(sizeof(*ps));

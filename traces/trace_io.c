@@ -35,6 +35,7 @@
 #include <zlib.h>
 
 #include "trace.h"
+#include "outfile.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -960,6 +961,7 @@ struct trace_writer {
 	int to_stdout;
 	int failed;
 	char *path, *tmp;
+	char *dest;                  /* what is replaced: path, or where its links lead */
 	uint8_t hdr[HDR_MAX];
 	uint32_t hlen;
 	uint8_t *buf;                /* chunk payload being built */
@@ -1025,6 +1027,7 @@ static void wr_free(struct trace_writer *w)
 	free(w->buf);
 	free(w->path);
 	free(w->tmp);
+	free(w->dest);
 	free(w);
 }
 
@@ -1079,16 +1082,24 @@ struct trace_writer *trace_writer_open(const char *path, const struct trace_head
 		w->to_stdout = 1;
 		w->f = stdout;
 	} else {
-		size_t n = strlen(path) + 48;
+		char real[PATH_MAX];
+		size_t n;
 
+		/* devices, FIFOs, directories are refused; symlinks lead to the file replaced */
+		if (out_resolve(path, real, sizeof(real), err, errlen)) {
+			wr_free(w);
+			return NULL;
+		}
+		n = strlen(real) + 48;
+		w->dest = strdup(real);
 		w->tmp = malloc(n);
-		if (!w->tmp) {
+		if (!w->tmp || !w->dest) {
 			snprintf(err, errlen, "%s: out of memory", path);
 			wr_free(w);
 			return NULL;
 		}
 		do {
-			snprintf(w->tmp, n, "%s.part-%ld-%u", path, (long)getpid(),
+			snprintf(w->tmp, n, "%s.part-%ld-%u", real, (long)getpid(),
 				 __atomic_fetch_add(&tmp_seq, 1, __ATOMIC_RELAXED));
 			fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		} while (fd < 0 && errno == EEXIST);
@@ -1232,7 +1243,22 @@ int trace_writer_close(struct trace_writer *w, char *err, size_t errlen)
 		goto out;
 	}
 	w->f = NULL;
-	if (rename(w->tmp, w->path)) {
+	{
+		char real[PATH_MAX], why[512];
+		int r;
+
+		/* the rule holds at the rename too: the target may have changed meanwhile */
+		r = out_resolve(w->path, real, sizeof(real), why, sizeof(why));
+		if (r || strcmp(real, w->dest)) {
+			if (r)
+				wr_fail(w, "%s", why);
+			else
+				wr_fail(w, "%s: changed while it was written (now %s)", w->path, real);
+			unlink(w->tmp);
+			goto out;
+		}
+	}
+	if (rename(w->tmp, w->dest)) {
 		wr_fail(w, "%s: cannot rename %s into place: %s", w->path, w->tmp, strerror(errno));
 		unlink(w->tmp);
 		goto out;

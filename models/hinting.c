@@ -794,8 +794,8 @@ const struct hinting_policy hinting_batched_policy = {
 	.alloc = batched_alloc,
 };
 
-const struct hinting_policy hinting_lazy_policy = {
-	.name = "lazy",
+const struct hinting_policy hinting_lazy_unused_policy = {
+	.name = "lazy-unused",
 	.doc = "freed pages wait in a pending set, committed in one call when full",
 	.lazy = true,
 	.free = lazy_free,
@@ -804,7 +804,7 @@ const struct hinting_policy hinting_lazy_policy = {
 
 const struct hinting_policy *const hinting_policies[] = {
 	&hinting_none_policy, &hinting_per_page_policy, &hinting_batched_policy,
-	&hinting_lazy_policy, NULL,
+	&hinting_lazy_unused_policy, NULL,
 };
 
 const struct hinting_policy *hinting_policy_find(const char *name)

@@ -18,7 +18,7 @@
  *             hint_batch - 1 buddy allocations on that vCPU (Linux moves a batch of pages to
  *             the per-CPU list in one go; which ones the trace reveals as they are allocated).
  *             Larger blocks go straight to the buddy allocator: one call per free / alloc.
- *   lazy      the seed's "order of 1K pages" pending set (a hash keyed by gfn, one per
+ *   lazy-unused  the seed's "order of 1K pages" pending set (a hash keyed by gfn, one per
  *             guest): freed pages are added, not hinted; when the set holds lazy_pages pages
  *             it is committed in one vector hypercall; an allocation of a page still pending
  *             removes it from the set and needs no hint (the host never heard it was
@@ -178,7 +178,7 @@ struct hinting_model {
 extern const struct hinting_policy hinting_none_policy;
 extern const struct hinting_policy hinting_per_page_policy;
 extern const struct hinting_policy hinting_batched_policy;
-extern const struct hinting_policy hinting_lazy_policy;
+extern const struct hinting_policy hinting_lazy_unused_policy;
 extern const struct hinting_policy *const hinting_policies[];   /* NULL-terminated */
 const struct hinting_policy *hinting_policy_find(const char *name);
 

@@ -33,7 +33,7 @@
 #include "driver.h"
 #include "hinting.h"
 
-static const char *const hinting_choices[] = { "none", "per-page", "batched", "lazy", NULL };
+static const char *const hinting_choices[] = { "none", "per-page", "batched", "lazy-unused", NULL };
 
 static const char *const hinting_policy_docs[] = {
 	"no hints: the host swaps free pages like any other",

@@ -92,11 +92,11 @@ print(f"hint calls {int(m['hint_calls']):>8}  coverage {m['coverage']:.3f}  drop
       f"  swap I/O {int(m['swap_ios']):>6}  hint {m['hint_ns']/1e6:7.1f} ms  swap {m['swap_ns']/1e6:7.1f} ms")
 PY
 }
-for p in none per-page batched lazy; do
+for p in none per-page batched lazy-unused; do
 	run_hint "hinting $p" --scenario churn --model hinting --policy "$p"
 done
 if [ -f "$top/traces/samples/fork-tar-2g-10s.mst" ]; then
-	for p in per-page batched lazy; do
+	for p in per-page batched lazy-unused; do
 		run_hint "fork-tar hinting $p (scaled lists)" \
 			--trace "$top/traces/samples/fork-tar-2g-10s.mst" --model hinting --policy "$p" \
 			--set host_mem_pages=512 --set hint_batch=4 --set pcp_high=8 --set lazy_pages=16

@@ -195,7 +195,7 @@ TEST(batched_sends_large_blocks_straight_to_the_buddy_allocator)
 
 TEST(lazy_set_is_committed_in_one_call_when_full)
 {
-	struct hinting_model *m = model("lazy");   /* lazy_pages 4 */
+	struct hinting_model *m = model("lazy-unused");   /* lazy_pages 4 */
 
 	alloc_range(m, G0, 8);
 	free_range(m, G0, 3);
@@ -218,7 +218,7 @@ TEST(lazy_set_is_committed_in_one_call_when_full)
 
 TEST(lazy_page_reallocated_while_pending_leaves_the_set_unhinted)
 {
-	struct hinting_model *m = model("lazy");
+	struct hinting_model *m = model("lazy-unused");
 
 	alloc_range(m, G0, 8);
 	free_range(m, G0, 3);
@@ -238,7 +238,7 @@ TEST(lazy_page_reallocated_while_pending_leaves_the_set_unhinted)
 
 TEST(lazy_committed_page_is_made_stable_before_reuse)
 {
-	struct hinting_model *m = model("lazy");
+	struct hinting_model *m = model("lazy-unused");
 
 	alloc_range(m, G0, 4);
 	free_range(m, G0, 4);                       /* committed */
@@ -265,7 +265,7 @@ TEST(lazy_set_deletions_keep_every_pending_page_findable)
 	small_params(&p);
 	p.lazy_pages = 200;
 	p.host_mem_pages = 1 << 16;
-	m = model_with("lazy", &p);
+	m = model_with("lazy-unused", &p);
 	alloc_range(m, G0, 512);
 	for (i = 0; i < 20000; i++) {
 		uint64_t gfn;
@@ -512,8 +512,8 @@ TEST(random_mix_is_deterministic)
 {
 	uint64_t a, b;
 
-	random_mix("lazy", 7, 3000, &a);
-	random_mix("lazy", 7, 3000, &b);
+	random_mix("lazy-unused", 7, 3000, &a);
+	random_mix("lazy-unused", 7, 3000, &b);
 	CHECK_EQ_U64(a, b);
 }
 
@@ -555,7 +555,7 @@ TEST(lazy_set_allocation_failure_degrades_to_per_page_hints)
 	struct hinting_model *m;
 
 	small_params(&p);
-	m = hinting_model_create(&hinting_lazy_policy, &p);
+	m = hinting_model_create(&hinting_lazy_unused_policy, &p);
 	CHECK(m != NULL);
 	env_fail_after(2);              /* the guest table and the guest, not its lazy set */
 	CHECK_EQ_U64(hinting_domain_create(m, DOM, 1), 0);
@@ -627,7 +627,7 @@ TEST(churn_batched_and_lazy_cut_calls_by_the_batch_factor_at_equal_coverage)
 
 	CHECK_EQ_U64(sim_run_hint("per-page", "churn", NULL, churn_sets, &pp), 0);
 	CHECK_EQ_U64(sim_run_hint("batched", "churn", NULL, churn_sets, &b), 0);
-	CHECK_EQ_U64(sim_run_hint("lazy", "churn", NULL, churn_sets, &lz), 0);
+	CHECK_EQ_U64(sim_run_hint("lazy-unused", "churn", NULL, churn_sets, &lz), 0);
 	CHECK_EQ_U64(sim_run_hint("none", "churn", NULL, churn_sets, &none), 0);
 	CHECK(pp.reclaims > 0 && b.reclaims > 0 && lz.reclaims > 0);
 	CHECK(pp.hint_calls >= CHURN_BATCH * b.hint_calls);
@@ -658,7 +658,7 @@ TEST(recorded_sample_batched_and_lazy_cut_calls_by_the_batch_factor_at_equal_cov
 	snprintf(trace, sizeof(trace), "%s/traces/samples/fork-tar-2g-10s.mst", top ? top : ".");
 	CHECK_EQ_U64(sim_run_hint("per-page", NULL, trace, sample_sets, &pp), 0);
 	CHECK_EQ_U64(sim_run_hint("batched", NULL, trace, sample_sets, &b), 0);
-	CHECK_EQ_U64(sim_run_hint("lazy", NULL, trace, sample_sets, &lz), 0);
+	CHECK_EQ_U64(sim_run_hint("lazy-unused", NULL, trace, sample_sets, &lz), 0);
 	CHECK(pp.reclaims > 0);
 	CHECK(pp.hint_calls >= SAMPLE_BATCH * b.hint_calls);
 	CHECK(pp.hint_calls >= SAMPLE_BATCH * lz.hint_calls);

@@ -1130,6 +1130,7 @@ int hinting_cache_remove(struct hinting_model *m, uint32_t domain, uint64_t gfn)
 	m->stats.cache_removes++;
 	/* a pending page stays in the array: the commit's check will find it out of the cache */
 	hg_pg_set(m, c, i, c->st[i] & ~(S_CACHE | S_DIRTY));
+	hg_reclaim(m);                        /* a discarded page was backed again */
 	return 0;
 }
 

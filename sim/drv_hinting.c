@@ -6,9 +6,12 @@
  * Machine model
  *   - Records → guest operations: page_alloc (2^order pages allocated on the record's vCPU:
  *     the policy makes them stable, then the guest writes them), page_free (the policy hints,
- *     lists or queues them), page_fault with a frame and page_write (the guest touches the
- *     page), domain_create / domain_destroy (a destroy releases the guest's host memory and
- *     swap).  A record of an unknown domain creates it (implicit_domains).  Faults without a
+ *     lists or queues them; a page-cache page leaves the cache), page_fault with a frame (the
+ *     guest reads the page), page_write with arg 0 (the guest writes it: a page-cache page
+ *     becomes dirty), page_write with arg != 0 (the page is filled from a file and joins the
+ *     page cache, clean: the convention docs/models/hinting.md "Trace records" states, until
+ *     the recorder has page-cache records of its own), domain_create / domain_destroy (a
+ *     destroy releases the guest's host memory and swap).  A record of an unknown domain creates it (implicit_domains).  Faults without a
  *     frame (2^64-1: the recorder could not attribute them) and every other type are ignored
  *     and counted.
  *   - Host reclaim is inline: when a touch (or a page first seen freed or touched, which was
@@ -22,6 +25,11 @@
  *       swap_ns     swap writes and reads (WU_SWAP_IO)
  *       reclaim_ns  the host's clock scan and drops (WU_P2M_ENTRY, WU_PAGE_DROP)
  *       fault_ns    zero pages supplied (WU_PAGE_SCRUB)
+ *       discard_fault_ns  discard faults: each priced as one hypercall (the exit and the fault
+ *                   delivered to the guest) plus one swap_io (the guest's re-read of the page
+ *                   from its disk); the model counts them, the profile prices them
+ *     With hint_mech=essa a hint has no hypercall and no hint_page: each page changed is one
+ *     ESSA instruction at essa_ns, added to hint_ns.
  *   - coverage = sum over reclaims of free resident pages the host knew as unused / sum of
  *     free resident pages (models/hinting.h); 0 when reclaim never ran (see `reclaims`).
  */

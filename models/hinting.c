@@ -18,6 +18,10 @@
  *   SWAPPED         unused hint                DROPPED (swap slot freed, no I/O)
  *   SWAPPED         touch                      RESIDENT (one read)
  *   DROPPED         touch                      RESIDENT (zero page: a cheap fault)
+ *   USED, cache     clean (volatile policies)  VOLATILE (now, or at the array's commit)
+ *   VOLATILE        reclaim, REF clear         DROPPED, still USED: discarded (no I/O)
+ *   VOLATILE        use / write / removal      stable (one call); DROPPED: discard fault
+ *   VOLATILE        free                       free, UNUSED for the host (no call)
  *
  * Every change of a page's state goes through hg_pg_set(), which keeps the counters the
  * reclaim trigger and the coverage sample read (resident, swapped, free_pages,

@@ -88,11 +88,15 @@
  *
  * Work counted into model->work (the caller takes it per operation):
  *   WU_HYPERCALL   one hint hypercall            WU_HINT_PAGE  one page carried by a hint
+ *                  (hint_mech hypercall only; with essa each page is one ESSA instruction,
+ *                  counted in stats.essa_ops and priced by the driver)
  *   WU_LIST_HOP    one per-CPU list node linked, unlinked or walked
  *   WU_BUCKET_VISIT one lazy-set slot probed     WU_ENTRY_MOVE one slot shifted by a delete
  *   WU_P2M_ENTRY   one page examined by reclaim  WU_PAGE_DROP  one unused page discarded
  *   WU_SWAP_IO     one page written to or read from swap
- *   WU_PAGE_SCRUB  one zero page supplied (first touch, or touch of a dropped page)
+ *   WU_PAGE_SCRUB  one zero page supplied (first touch, touch of a dropped page, or the fresh
+ *                  frame of a discard fault; the fault's exit and re-read are priced by the
+ *                  driver from stats.discard_faults)
  *
  * Allocation failure: a chunk that cannot be allocated refuses the request (-ENOMEM,
  * counted); a per-CPU list or lazy set that cannot be allocated degrades that guest to

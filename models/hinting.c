@@ -939,6 +939,26 @@ static void do_alloc(struct hinting_model *m, struct hinting_guest *g, uint32_t 
 	for (k = 0; k < n && !dup; k++)
 		dup = chunk_of(g, gfn + k)->st[(gfn + k) & CH_MASK] & S_USED;
 	m->stats.double_allocs += dup;
+	for (k = 0; dup && k < n; k++) {
+		struct hg_chunk *c = chunk_of(g, gfn + k);
+		uint32_t i = (uint32_t)((gfn + k) & CH_MASK), s = c->st[i];
+
+		/* a page-cache page allocated again was freed where the trace could not see: it
+		 * left the cache (and the pending array); a volatile one is discardable, as freed */
+		if (!(s & S_USED) || !(s & S_CACHE))
+			continue;
+		m->stats.cache_removes++;
+		if (s & S_VOL) {
+			m->stats.volatile_freed++;
+			s = (s & ~S_VOL) | S_UNUSED;
+		}
+		if ((s & S_PEND) && m->pol->volatile_pages) {
+			hg_lz_remove(m, g, gfn + k);
+			s &= ~S_PEND;
+			m->stats.vlazy_removed_on_free++;
+		}
+		hg_pg_set(m, c, i, s & ~(S_USED | S_CACHE_BITS));
+	}
 	if (m->pol->alloc)
 		m->pol->alloc(m, g, cpu, gfn, order);
 	/* the whole block is the guest's before any of it is touched: a reclaim between two

@@ -747,6 +747,29 @@ TEST(volatile_lazy_pending_page_used_or_written_stays_in_the_array_and_the_commi
 	hinting_model_destroy(m);
 }
 
+/* A page-cache page allocated again (a free the trace missed) leaves the cache and the array. */
+TEST(cache_page_allocated_again_leaves_the_cache_the_array_and_the_volatile_state)
+{
+	struct hinting_model *m = model("volatile-lazy");
+	struct hinting_model *v = model("volatile");
+
+	cache_range(m, G0, 2);
+	CHECK_EQ_U64(hinting_alloc(m, DOM, 0, G0, 0), 0);
+	CHECK_EQ_U64(m->stats.double_allocs, 1);
+	CHECK_EQ_U64(m->stats.vlazy_removed_on_free, 1);
+	CHECK(info(m, G0).used && !info(m, G0).pending && !info(m, G0).cache);
+	CHECK_EQ_U64(hinting_pending_pages(m, DOM), 1);
+	CHECK_EQ_U64(hinting_check(m), 0);
+	cache_range(v, G0, 1);
+	CHECK(info(v, G0).vol);
+	CHECK_EQ_U64(hinting_alloc(v, DOM, 0, G0, 0), 0);
+	CHECK(info(v, G0).used && !info(v, G0).vol && !info(v, G0).unused && !info(v, G0).cache);
+	CHECK_EQ_U64(v->stats.calls_stable, 1);    /* the new owner's page is made stable */
+	CHECK_EQ_U64(hinting_check(v), 0);
+	hinting_model_destroy(m);
+	hinting_model_destroy(v);
+}
+
 TEST(volatile_lazy_array_allocation_failure_degrades_to_one_call_per_page)
 {
 	struct hinting_params p;
@@ -786,7 +809,7 @@ TEST(essa_mechanism_counts_an_instruction_per_page_and_no_exit)
 	CHECK_EQ_U64(hinting_params_validate(&p), (uint64_t)-EINVAL);
 }
 
-/* Random page-cache mix: fills, uses, writes, removals, frees, anonymous pages. */
+/* Random page-cache mix: fills, uses, writes, removals, frees, allocations of pages held. */
 static void random_cache_mix(const char *policy, uint64_t seed, uint64_t steps, uint64_t *digest)
 {
 	struct hinting_params p;
@@ -817,6 +840,8 @@ static void random_cache_mix(const char *policy, uint64_t seed, uint64_t steps, 
 			hinting_write(m, DOM, gfn);
 		else if (op == 6)
 			hinting_cache_remove(m, DOM, gfn);
+		else if ((x >> 45) & 1)
+			hinting_alloc(m, DOM, 0, gfn, 0);   /* again: a free the trace missed */
 		else
 			hinting_touch(m, DOM, G0 + 300 + (x >> 50) % 4);   /* unseen: no effect */
 		if (hinting_check(m))

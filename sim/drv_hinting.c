@@ -167,6 +167,12 @@ static void sample(struct hinting_drv *d, uint64_t t)
 			   st->last_cov_free ? (double)st->last_cov_unused / (double)st->last_cov_free : 0);
 	metrics_series_add(&d->series, "swap_used_pages", t, (double)d->m->swapped);
 	metrics_series_add(&d->series, "hint_calls", t, (double)st->hint_calls);
+	if (d->m->cache_pages) {
+		/* page-cache pages the host may discard, and those it must keep (stable) */
+		metrics_series_add(&d->series, "volatile_pages", t, (double)d->m->volatile_pages);
+		metrics_series_add(&d->series, "stable_cache_pages", t,
+				   (double)(d->m->cache_pages - d->m->volatile_pages));
+	}
 }
 
 static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)

@@ -40,4 +40,9 @@ expect_grep page_cache_hot_above_data_says_why 'hot_mib=16: above data_mib' "$TM
 if [ "$(wc -l <"$TMP/err")" = 1 ]; then ok page_cache_error_is_one_line; else bad page_cache_error_is_one_line "$(cat "$TMP/err")"; fi
 expect_status 2 lazy_is_no_longer_a_policy "$MEMSIM" run --scenario page-cache "${small[@]}" \
 	--model hinting --policy lazy
+expect_status 0 page_cache_run_into_db "$MEMSIM" run --db "$TMP/r.db" --scenario page-cache "${small[@]}" \
+	--model hinting --policy volatile "${host[@]}"
+sqlite3 "$TMP/r.db" "select name from series group by name" >"$TMP/series"
+expect_grep page_cache_series_volatile_pages '^volatile_pages$' "$TMP/series"
+expect_grep page_cache_series_stable_cache_pages '^stable_cache_pages$' "$TMP/series"
 finish

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * models/hinting.c — guest page hinting (seed 004): the host mechanism (residency, reclaim,
- * swap), the guest policies (none, per-page, batched, lazy) and the whole-model check.
+ * swap), the unused-hint policies (none, per-page, batched, lazy-unused) and the whole-model
+ * check.  The volatile page-cache policies are in models/hinting_volatile.c.
  * models/hinting.h states the invariants; docs/models/hinting.md explains the model.
  *
  * Page life cycle (guest view x host view):
@@ -17,60 +18,16 @@
  *   SWAPPED         unused hint                DROPPED (swap slot freed, no I/O)
  *   SWAPPED         touch                      RESIDENT (one read)
  *   DROPPED         touch                      RESIDENT (zero page: a cheap fault)
+ *   USED, cache     clean (volatile policies)  VOLATILE (now, or at the array's commit)
+ *   VOLATILE        reclaim, REF clear         DROPPED, still USED: discarded (no I/O)
+ *   VOLATILE        use / write / removal      stable (one call); DROPPED: discard fault
+ *   VOLATILE        free                       free, UNUSED for the host (no call)
  *
- * Every change of a page's state goes through pg_set(), which keeps the counters the
+ * Every change of a page's state goes through hg_pg_set(), which keeps the counters the
  * reclaim trigger and the coverage sample read (resident, swapped, free_pages,
  * free_unused, per-chunk resident) exact; hinting_check() recounts them.
  */
-#include "hinting.h"
-
-#define CH_SHIFT 12
-#define CH_PAGES (1u << CH_SHIFT)
-#define CH_MASK (CH_PAGES - 1)
-
-#define S_RES 3u
-#define S_USED (1u << 2)
-#define S_UNUSED (1u << 3)
-#define S_PCP (1u << 4)
-#define S_PEND (1u << 5)
-#define S_REF (1u << 6)
-#define S_AUX_SHIFT 8
-#define S_FLAGS ((1u << S_AUX_SHIFT) - 1)
-
-#define NIL 0xffffffffu
-#define LZ_EMPTY (~0ULL)
-
-struct hg_chunk {
-	uint32_t resident;        /* RESIDENT pages in this chunk (reclaim skips empty ones) */
-	uint32_t st[CH_PAGES];
-};
-
-/* A free block on a per-CPU list; nodes live in the CPU's pool of pcp_high + 1. */
-struct pcp_node {
-	uint64_t gfn;
-	uint32_t prev, next;      /* pool indices; NIL ends */
-	uint32_t order;
-	uint32_t pad;
-};
-
-struct pcp_cpu {
-	uint32_t head, tail;      /* head: hottest (last freed); tail: coldest */
-	uint32_t count;           /* blocks on the list */
-	uint32_t free_node;       /* pool free list */
-	uint64_t credit;          /* buddy allocations the last refill vector still covers */
-	struct pcp_node *nodes;   /* NULL for lazy (credits only) */
-};
-
-struct hinting_guest {
-	uint32_t id;
-	struct hg_chunk **dir;    /* indexed by gfn >> CH_SHIFT */
-	uint64_t ndir;
-	struct pcp_cpu **cpus;
-	uint32_t ncpus;
-	uint64_t *lz;             /* lazy set: open addressing, linear probing, keys = gfns */
-	uint64_t lz_mask, lz_count;
-	bool lz_failed;           /* the set could not be allocated: per-page hints */
-};
+#include "hinting_impl.h"
 
 /* ---- parameters ------------------------------------------------------------------------ */
 
@@ -89,13 +46,13 @@ const struct model_param hinting_param_table[HINTING_NPARAMS] = {
 	{ "reclaim_batch", 32, 1, 1ULL << 20,
 	  "pages reclaimed below the limit each time host memory runs out (hysteresis)" },
 	{ "hint_batch", 31, 1, 4096,
-	  "blocks per vector hint call: per-CPU list spill and buddy refill (batched, lazy)" },
+	  "blocks per vector hint call: per-CPU list spill and buddy refill (batched, lazy-unused, volatile-lazy)" },
 	{ "pcp_high", 186, 1, 4095,
 	  "blocks a vCPU's free list holds before it spills hint_batch of them (batched)" },
 	{ "pcp_max_order", 3, 0, HINTING_MAX_ORDER,
-	  "largest order kept on per-CPU lists and refilled in vectors (batched, lazy)" },
+	  "largest order kept on per-CPU lists and refilled in vectors (batched, lazy-unused, volatile-lazy)" },
 	{ "lazy_pages", 1024, 1, 1ULL << 20,
-	  "pages the pending set holds before it is committed in one call (lazy)" },
+	  "pages the pending set holds before it is committed in one call (lazy-unused, volatile-lazy)" },
 	{ "max_gb", 1024, 1, 65536,
 	  "guest-physical memory accepted per domain (GiB); gfns beyond are refused" },
 };
@@ -109,6 +66,7 @@ void hinting_params_default(struct hinting_params *p)
 	p->pcp_max_order = hinting_param_table[4].def;
 	p->lazy_pages = hinting_param_table[5].def;
 	p->max_gb = hinting_param_table[6].def;
+	p->mech = HINT_MECH_HYPERCALL;
 }
 
 int hinting_params_validate(const struct hinting_params *p)
@@ -123,6 +81,8 @@ int hinting_params_validate(const struct hinting_params *p)
 			return -EINVAL;
 	/* a spill must leave the list at or below high; reclaim must leave some memory */
 	if (p->hint_batch > p->pcp_high + 1 || p->reclaim_batch >= p->host_mem_pages)
+		return -EINVAL;
+	if (p->mech != HINT_MECH_HYPERCALL && p->mech != HINT_MECH_ESSA)
 		return -EINVAL;
 	return 0;
 }
@@ -142,14 +102,6 @@ static void hz_free(struct hinting_model *m, void *p, size_t size) { mem_free(&m
 
 /* ---- page state and counters ------------------------------------------------------------ */
 
-static inline uint32_t res_of(uint32_t s) { return s & S_RES; }
-
-/* A page the guest has freed and the host backs or once backed (not NONE). */
-static inline bool is_free(uint32_t s)
-{
-	return !(s & S_USED) && res_of(s) != HRES_NONE;
-}
-
 static void cls_sub(struct hinting_model *m, struct hg_chunk *c, uint32_t s)
 {
 	if (res_of(s) == HRES_RESIDENT) {
@@ -163,6 +115,10 @@ static void cls_sub(struct hinting_model *m, struct hg_chunk *c, uint32_t s)
 		if (s & S_UNUSED)
 			m->free_unused--;
 	}
+	if ((s & S_USED) && (s & S_CACHE))
+		m->cache_pages--;
+	if (s & S_VOL)
+		m->volatile_pages--;
 }
 
 static void cls_add(struct hinting_model *m, struct hg_chunk *c, uint32_t s)
@@ -182,18 +138,20 @@ static void cls_add(struct hinting_model *m, struct hg_chunk *c, uint32_t s)
 		if (s & S_UNUSED)
 			m->free_unused++;
 	}
+	if ((s & S_USED) && (s & S_CACHE) && ++m->cache_pages > m->stats.cache_pages_peak)
+		m->stats.cache_pages_peak = m->cache_pages;
+	if ((s & S_VOL) && ++m->volatile_pages > m->stats.volatile_pages_peak)
+		m->stats.volatile_pages_peak = m->volatile_pages;
 }
 
-static void pg_set(struct hinting_model *m, struct hg_chunk *c, uint32_t i, uint32_t nv)
+void hg_pg_set(struct hinting_model *m, struct hg_chunk *c, uint32_t i, uint32_t nv)
 {
 	cls_sub(m, c, c->st[i]);
 	c->st[i] = nv;
 	cls_add(m, c, nv);
 }
 
-static inline uint32_t with_res(uint32_t s, enum hinting_res r) { return (s & ~S_RES) | r; }
-
-static struct hinting_guest *find_guest(const struct hinting_model *m, uint32_t id,
+struct hinting_guest *hg_find_guest(const struct hinting_model *m, uint32_t id,
 					uint32_t *pos)
 {
 	uint32_t lo = 0, hi = m->nguests;
@@ -209,13 +167,6 @@ static struct hinting_guest *find_guest(const struct hinting_model *m, uint32_t 
 	if (pos)
 		*pos = lo;
 	return lo < m->nguests && m->guests[lo]->id == id ? m->guests[lo] : NULL;
-}
-
-static inline struct hg_chunk *chunk_of(const struct hinting_guest *g, uint64_t gfn)
-{
-	uint64_t ci = gfn >> CH_SHIFT;
-
-	return ci < g->ndir ? g->dir[ci] : NULL;
 }
 
 /* The chunks of [gfn, gfn + n) exist afterwards, or -ENOMEM (those made stay, empty). */
@@ -256,10 +207,8 @@ static int check_range(const struct hinting_model *m, uint64_t gfn, unsigned ord
 
 /* ---- host side ---------------------------------------------------------------------------- */
 
-enum touch_kind { T_ALLOC, T_ACCESS };
-
 /* The guest writes or reads page i of chunk c: back it, read it in, or just mark it used. */
-static void host_touch(struct hinting_model *m, struct hg_chunk *c, uint32_t i,
+void hg_host_touch(struct hinting_model *m, struct hg_chunk *c, uint32_t i,
 		       enum touch_kind k)
 {
 	uint32_t s = c->st[i];
@@ -282,7 +231,7 @@ static void host_touch(struct hinting_model *m, struct hg_chunk *c, uint32_t i,
 	default:
 		break;
 	}
-	pg_set(m, c, i, with_res(s, HRES_RESIDENT) | S_REF);
+	hg_pg_set(m, c, i, with_res(s, HRES_RESIDENT) | S_REF);
 }
 
 /* The host learns that a free page's content is of no interest. */
@@ -295,7 +244,7 @@ static void host_unused(struct hinting_model *m, struct hg_chunk *c, uint32_t i)
 		s = with_res(s, HRES_DROPPED);   /* the swap slot is freed, nothing to read back */
 		m->stats.swap_discards++;
 	}
-	pg_set(m, c, i, s | S_UNUSED);
+	hg_pg_set(m, c, i, s | S_UNUSED);
 }
 
 /* Coverage: the guest's free pages, and those the host knows as unused, at this reclaim. */
@@ -313,7 +262,7 @@ static void sample_coverage(struct hinting_model *m)
  * Inline host reclaim: a clock over every guest's page array.  Two passes reach every
  * resident page with its referenced bit cleared, so the scan budget is two full turns.
  */
-static void reclaim(struct hinting_model *m)
+void hg_reclaim(struct hinting_model *m)
 {
 	uint64_t target, budget = CH_PAGES;
 	uint32_t gi;
@@ -358,15 +307,28 @@ static void reclaim(struct hinting_model *m)
 		s = c->st[i];
 		if (res_of(s) != HRES_RESIDENT)
 			continue;
-		if (s & S_UNUSED) {
-			/* content the guest said it does not need: forget it */
-			pg_set(m, c, i, with_res(s, HRES_DROPPED) & ~S_REF);
-			m->stats.pages_dropped++;
+		if ((s & S_UNUSED) || ((s & S_VOL) && !(s & S_REF))) {
+			/*
+			 * content the guest said it does not need (unused) or can read again
+			 * (volatile, once its referenced bit is clear: a volatile page the guest
+			 * reads gets the same second chance as a stable one).  The host sees only
+			 * those flags; what the guest knows must agree, or a stable page was lost.
+			 */
+			bool ok = (s & S_UNUSED) ? !(s & S_USED)
+						 : (s & S_USED) && (s & S_CACHE) &&
+						   !(s & (S_DIRTY | S_PIN));
+
+			m->stats.stable_pages_lost += !ok;
+			hg_pg_set(m, c, i, with_res(s, HRES_DROPPED) & ~S_REF);
+			if (s & S_UNUSED)
+				m->stats.pages_dropped++;
+			else
+				m->stats.pages_discarded++;
 			work_add(&m->work, WU_PAGE_DROP, 1);
 		} else if (s & S_REF) {
 			c->st[i] = s & ~S_REF;             /* second chance; no counter changes */
 		} else {
-			pg_set(m, c, i, with_res(s, HRES_SWAPPED));
+			hg_pg_set(m, c, i, with_res(s, HRES_SWAPPED));
 			m->stats.pages_swapped++;
 			if (!(s & S_USED))
 				m->stats.swap_outs_free++;
@@ -377,24 +339,41 @@ static void reclaim(struct hinting_model *m)
 
 /* ---- hint calls --------------------------------------------------------------------------- */
 
-static void hcall(struct hinting_model *m, bool unused)
+void hg_call(struct hinting_model *m, enum hint_kind kind)
 {
-	work_add(&m->work, WU_HYPERCALL, 1);
+	/* a hypercall is an exit; ESSA is an instruction per page (hg_hint_page_cost) */
+	if (m->p.mech == HINT_MECH_HYPERCALL)
+		work_add(&m->work, WU_HYPERCALL, 1);
 	m->stats.hint_calls++;
-	if (unused)
+	if (kind == H_UNUSED)
 		m->stats.calls_unused++;
-	else
+	else if (kind == H_STABLE)
 		m->stats.calls_stable++;
+	else
+		m->stats.calls_volatile++;
+}
+
+void hg_hcall(struct hinting_model *m, bool unused)
+{
+	hg_call(m, unused ? H_UNUSED : H_STABLE);
+}
+
+void hg_hint_page_cost(struct hinting_model *m, uint64_t n)
+{
+	if (m->p.mech == HINT_MECH_HYPERCALL)
+		work_add(&m->work, WU_HINT_PAGE, n);
+	else
+		m->stats.essa_ops += n;    /* priced by the driver: no work unit for it */
 }
 
 /* One (gfn, order) entry of a hint call: the host applies it page by page. */
-static void hint_block(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn,
+void hg_hint_block(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn,
 		       unsigned order, bool unused)
 {
 	uint64_t n = 1ULL << order, k;
 
 	m->stats.hint_entries++;
-	work_add(&m->work, WU_HINT_PAGE, n);
+	hg_hint_page_cost(m, n);
 	if (unused)
 		m->stats.pages_hinted_unused += n;
 	else
@@ -406,19 +385,19 @@ static void hint_block(struct hinting_model *m, struct hinting_guest *g, uint64_
 		if (unused)
 			host_unused(m, c, i);
 		else
-			pg_set(m, c, i, c->st[i] & ~S_UNUSED);
+			hg_pg_set(m, c, i, c->st[i] & ~S_UNUSED);
 	}
 }
 
 /* A hint call carrying one block (per-page, and the direct path of the others). */
-static void direct_hint(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn,
+void hg_direct_hint(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn,
 			unsigned order, bool unused)
 {
-	hcall(m, unused);
-	hint_block(m, g, gfn, order, unused);
+	hg_hcall(m, unused);
+	hg_hint_block(m, g, gfn, order, unused);
 }
 
-static bool block_has(const struct hinting_guest *g, uint64_t gfn, unsigned order, uint32_t flag)
+bool hg_block_has(const struct hinting_guest *g, uint64_t gfn, unsigned order, uint32_t flag)
 {
 	uint64_t k, n = 1ULL << order;
 
@@ -428,7 +407,7 @@ static bool block_has(const struct hinting_guest *g, uint64_t gfn, unsigned orde
 	return false;
 }
 
-/* ---- per-CPU state: free lists (batched) and refill credits (batched, lazy) --------------- */
+/* ---- per-CPU state: free lists (batched) and refill credits (batched, the lazy ones) ------ */
 
 static uint32_t pool_size(const struct hinting_model *m) { return (uint32_t)m->p.pcp_high + 1; }
 
@@ -523,7 +502,7 @@ static void pcp_spill(struct hinting_model *m, struct hinting_guest *g, struct p
 {
 	uint64_t k;
 
-	hcall(m, true);
+	hg_hcall(m, true);
 	m->stats.pcp_spills++;
 	for (k = 0; k < m->p.hint_batch && pc->tail != NIL; k++) {
 		uint32_t ni = pc->tail;
@@ -532,7 +511,7 @@ static void pcp_spill(struct hinting_model *m, struct hinting_guest *g, struct p
 
 		node_unlink(m, pc, ni);
 		mark_pcp(g, gfn, order, 0, false);
-		hint_block(m, g, gfn, order, true);
+		hg_hint_block(m, g, gfn, order, true);
 	}
 }
 
@@ -553,28 +532,28 @@ static void pcp_remove(struct hinting_model *m, struct hinting_guest *g, uint32_
  * Stable hints for a block leaving the buddy allocator on this vCPU: one refill vector covers
  * hint_batch such blocks.  Nothing to say if none of its pages was hinted unused.
  */
-static void refill_stable(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
+void hg_refill_stable(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
 			  uint64_t gfn, unsigned order)
 {
 	struct pcp_cpu *pc;
 
-	if (!block_has(g, gfn, order, S_UNUSED))
+	if (!hg_block_has(g, gfn, order, S_UNUSED))
 		return;
 	if (order > m->p.pcp_max_order || !(pc = cpu_get(m, g, cpu))) {
 		if (order <= m->p.pcp_max_order)
 			m->stats.degraded++;
-		direct_hint(m, g, gfn, order, false);
+		hg_direct_hint(m, g, gfn, order, false);
 		return;
 	}
 	if (!pc->credit) {
-		hcall(m, false);
+		hg_hcall(m, false);
 		m->stats.refills++;
 		pc->credit = m->p.hint_batch;
 		m->credits += m->p.hint_batch;
 	}
 	pc->credit--;
 	m->credits--;
-	hint_block(m, g, gfn, order, false);
+	hg_hint_block(m, g, gfn, order, false);
 }
 
 /* ---- lazy set (the seed's hash of pages made unused but not yet submitted) ----------------- */
@@ -584,7 +563,7 @@ static uint64_t lz_home(const struct hinting_guest *g, uint64_t gfn)
 	return env_mix64(gfn) & g->lz_mask;
 }
 
-static int lz_make(struct hinting_model *m, struct hinting_guest *g)
+int hg_lz_make(struct hinting_model *m, struct hinting_guest *g)
 {
 	uint64_t n = 2, i;
 
@@ -601,7 +580,7 @@ static int lz_make(struct hinting_model *m, struct hinting_guest *g)
 	return 0;
 }
 
-static void lz_insert(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn)
+void hg_lz_insert(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn)
 {
 	uint64_t h = lz_home(g, gfn);
 
@@ -615,7 +594,7 @@ static void lz_insert(struct hinting_model *m, struct hinting_guest *g, uint64_t
 }
 
 /* Removes gfn (present) with backward-shift deletion: no tombstones, probes stay short. */
-static void lz_remove(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn)
+void hg_lz_remove(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn)
 {
 	uint64_t h = lz_home(g, gfn), j;
 
@@ -647,7 +626,7 @@ static void lz_commit(struct hinting_model *m, struct hinting_guest *g)
 {
 	uint64_t i;
 
-	hcall(m, true);
+	hg_hcall(m, true);
 	m->stats.lazy_commits++;
 	for (i = 0; i <= g->lz_mask; i++) {
 		uint64_t gfn = g->lz[i];
@@ -658,7 +637,7 @@ static void lz_commit(struct hinting_model *m, struct hinting_guest *g)
 			continue;
 		c = chunk_of(g, gfn);
 		c->st[gfn & CH_MASK] &= ~S_PEND;
-		hint_block(m, g, gfn, 0, true);
+		hg_hint_block(m, g, gfn, 0, true);
 		g->lz[i] = LZ_EMPTY;
 	}
 	g->lz_count = 0;
@@ -670,14 +649,14 @@ static void pp_free(struct hinting_model *m, struct hinting_guest *g, uint32_t c
 		    uint64_t gfn, unsigned order)
 {
 	(void)cpu;
-	direct_hint(m, g, gfn, order, true);
+	hg_direct_hint(m, g, gfn, order, true);
 }
 
 static void pp_alloc(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
 		     uint64_t gfn, unsigned order)
 {
 	(void)cpu;
-	direct_hint(m, g, gfn, order, false);   /* the seed: page_set_stable on every allocation */
+	hg_direct_hint(m, g, gfn, order, false);   /* the seed: page_set_stable on every allocation */
 }
 
 static void batched_free(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
@@ -687,13 +666,13 @@ static void batched_free(struct hinting_model *m, struct hinting_guest *g, uint3
 	uint32_t ni;
 
 	if (order > m->p.pcp_max_order) {
-		direct_hint(m, g, gfn, order, true);   /* straight to the buddy allocator */
+		hg_direct_hint(m, g, gfn, order, true);   /* straight to the buddy allocator */
 		return;
 	}
 	pc = cpu_get(m, g, cpu);
 	if (!pc) {
 		m->stats.degraded++;
-		direct_hint(m, g, gfn, order, true);
+		hg_direct_hint(m, g, gfn, order, true);
 		return;
 	}
 	ni = pc->free_node;
@@ -735,7 +714,7 @@ static void batched_alloc(struct hinting_model *m, struct hinting_guest *g, uint
 		m->stats.pcp_hits++;
 		return;
 	}
-	refill_stable(m, g, cpu, gfn, order);
+	hg_refill_stable(m, g, cpu, gfn, order);
 }
 
 static void lazy_free(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
@@ -746,12 +725,12 @@ static void lazy_free(struct hinting_model *m, struct hinting_guest *g, uint32_t
 	(void)cpu;
 	if (!g->lz) {
 		m->stats.degraded++;
-		direct_hint(m, g, gfn, order, true);
+		hg_direct_hint(m, g, gfn, order, true);
 		return;
 	}
 	for (k = 0; k < n; k++) {
 		chunk_of(g, gfn + k)->st[(gfn + k) & CH_MASK] |= S_PEND;
-		lz_insert(m, g, gfn + k);
+		hg_lz_insert(m, g, gfn + k);
 		if (g->lz_count >= m->p.lazy_pages)
 			lz_commit(m, g);
 	}
@@ -767,11 +746,11 @@ static void lazy_alloc(struct hinting_model *m, struct hinting_guest *g, uint32_
 
 		if (!(*s & S_PEND))
 			continue;
-		lz_remove(m, g, gfn + k);
+		hg_lz_remove(m, g, gfn + k);
 		*s &= ~S_PEND;
 		m->stats.lazy_cancelled++;
 	}
-	refill_stable(m, g, cpu, gfn, order);
+	hg_refill_stable(m, g, cpu, gfn, order);
 }
 
 const struct hinting_policy hinting_none_policy = {
@@ -794,8 +773,8 @@ const struct hinting_policy hinting_batched_policy = {
 	.alloc = batched_alloc,
 };
 
-const struct hinting_policy hinting_lazy_policy = {
-	.name = "lazy",
+const struct hinting_policy hinting_lazy_unused_policy = {
+	.name = "lazy-unused",
 	.doc = "freed pages wait in a pending set, committed in one call when full",
 	.lazy = true,
 	.free = lazy_free,
@@ -804,7 +783,7 @@ const struct hinting_policy hinting_lazy_policy = {
 
 const struct hinting_policy *const hinting_policies[] = {
 	&hinting_none_policy, &hinting_per_page_policy, &hinting_batched_policy,
-	&hinting_lazy_policy, NULL,
+	&hinting_lazy_unused_policy, &hinting_volatile_policy, &hinting_volatile_lazy_policy, NULL,
 };
 
 const struct hinting_policy *hinting_policy_find(const char *name)
@@ -847,7 +826,7 @@ static void guest_free(struct hinting_model *m, struct hinting_guest *g)
 			continue;
 		for (i = 0; i < CH_PAGES; i++)
 			if (c->st[i])
-				pg_set(m, c, i, 0);
+				hg_pg_set(m, c, i, 0);
 		hz_free(m, c, sizeof(*c));
 	}
 	hz_free(m, g->dir, g->ndir * sizeof(*g->dir));
@@ -877,7 +856,7 @@ int hinting_domain_create(struct hinting_model *m, uint32_t domain, uint32_t vcp
 	uint32_t pos, i;
 
 	(void)vcpus;
-	if (find_guest(m, domain, &pos))
+	if (hg_find_guest(m, domain, &pos))
 		return -EEXIST;
 	if (m->nguests == m->cap_guests) {
 		uint32_t nc = m->cap_guests ? m->cap_guests * 2 : 8;
@@ -895,7 +874,7 @@ int hinting_domain_create(struct hinting_model *m, uint32_t domain, uint32_t vcp
 	if (!g)
 		return -ENOMEM;
 	g->id = domain;
-	if (m->pol->lazy && lz_make(m, g))
+	if (m->pol->lazy && hg_lz_make(m, g))
 		m->stats.degraded++;       /* per-page hints for this guest */
 	for (i = m->nguests; i > pos; i--)
 		m->guests[i] = m->guests[i - 1];
@@ -908,13 +887,13 @@ int hinting_domain_create(struct hinting_model *m, uint32_t domain, uint32_t vcp
 
 bool hinting_domain_exists(const struct hinting_model *m, uint32_t domain)
 {
-	return find_guest(m, domain, NULL) != NULL;
+	return hg_find_guest(m, domain, NULL) != NULL;
 }
 
 int hinting_domain_destroy(struct hinting_model *m, uint32_t domain)
 {
 	uint32_t pos, i;
-	struct hinting_guest *g = find_guest(m, domain, &pos);
+	struct hinting_guest *g = hg_find_guest(m, domain, &pos);
 
 	if (!g)
 		return -ENOENT;
@@ -937,7 +916,7 @@ int hinting_domain_destroy(struct hinting_model *m, uint32_t domain)
 static struct hinting_guest *request_guest(struct hinting_model *m, uint32_t domain,
 					   uint64_t gfn, unsigned order, int *rc)
 {
-	struct hinting_guest *g = find_guest(m, domain, NULL);
+	struct hinting_guest *g = hg_find_guest(m, domain, NULL);
 
 	*rc = 0;
 	if (!g)
@@ -960,6 +939,26 @@ static void do_alloc(struct hinting_model *m, struct hinting_guest *g, uint32_t 
 	for (k = 0; k < n && !dup; k++)
 		dup = chunk_of(g, gfn + k)->st[(gfn + k) & CH_MASK] & S_USED;
 	m->stats.double_allocs += dup;
+	for (k = 0; dup && k < n; k++) {
+		struct hg_chunk *c = chunk_of(g, gfn + k);
+		uint32_t i = (uint32_t)((gfn + k) & CH_MASK), s = c->st[i];
+
+		/* a page-cache page allocated again was freed where the trace could not see: it
+		 * left the cache (and the pending array); a volatile one is discardable, as freed */
+		if (!(s & S_USED) || !(s & S_CACHE))
+			continue;
+		m->stats.cache_removes++;
+		if (s & S_VOL) {
+			m->stats.volatile_freed++;
+			s = (s & ~S_VOL) | S_UNUSED;
+		}
+		if ((s & S_PEND) && m->pol->volatile_pages) {
+			hg_lz_remove(m, g, gfn + k);
+			s &= ~S_PEND;
+			m->stats.vlazy_removed_on_free++;
+		}
+		hg_pg_set(m, c, i, s & ~(S_USED | S_CACHE_BITS));
+	}
 	if (m->pol->alloc)
 		m->pol->alloc(m, g, cpu, gfn, order);
 	/* the whole block is the guest's before any of it is touched: a reclaim between two
@@ -969,11 +968,11 @@ static void do_alloc(struct hinting_model *m, struct hinting_guest *g, uint32_t 
 		uint32_t i = (uint32_t)((gfn + k) & CH_MASK);
 
 		ENV_ASSERT(!(c->st[i] & (S_UNUSED | S_PCP | S_PEND)));
-		pg_set(m, c, i, c->st[i] | S_USED);
+		hg_pg_set(m, c, i, c->st[i] | S_USED);
 	}
 	for (k = 0; k < n; k++) {
-		host_touch(m, chunk_of(g, gfn + k), (uint32_t)((gfn + k) & CH_MASK), T_ALLOC);
-		reclaim(m);
+		hg_host_touch(m, chunk_of(g, gfn + k), (uint32_t)((gfn + k) & CH_MASK), T_ALLOC);
+		hg_reclaim(m);
 	}
 	m->stats.allocs++;
 }
@@ -1030,43 +1029,132 @@ int hinting_free(struct hinting_model *m, uint32_t domain, uint32_t cpu, uint64_
 			m->stats.adopted_pages++;
 			s = HRES_RESIDENT | S_USED | S_REF;
 		}
-		pg_set(m, c, i, s & ~S_USED);
+		if (s & S_CACHE)
+			m->stats.cache_removes++;      /* a free takes the page out of the cache */
+		if (s & S_VOL) {
+			/* for the host still discardable, now as a free page: no call needed */
+			m->stats.volatile_freed++;
+			s = (s & ~S_VOL) | S_UNUSED;
+		}
+		hg_pg_set(m, c, i, s & ~(S_USED | S_CACHE_BITS));
 	}
 	if (m->pol->free)
 		m->pol->free(m, g, cpu, gfn, order);
 	m->stats.frees++;
-	reclaim(m);
+	hg_reclaim(m);
 	return 0;
 }
 
-int hinting_touch(struct hinting_model *m, uint32_t domain, uint64_t gfn)
-{
-	struct hinting_guest *g;
-	struct hg_chunk *c;
-	uint32_t i;
-	int rc;
+enum use_kind { U_READ, U_WRITE, U_FILL };
 
-	g = request_guest(m, domain, gfn, 0, &rc);
+/* The guest uses the page it holds: a read, a write, or a fill from a file (page cache). */
+static void do_use(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn,
+		   enum use_kind k)
+{
+	struct hg_chunk *c = chunk_of(g, gfn);
+	uint32_t i = (uint32_t)(gfn & CH_MASK);
+	bool cache = c->st[i] & S_CACHE;
+
+	/* a page-cache page must be stable before it is used: the policy sees to it */
+	if (cache && m->pol->use)
+		m->pol->use(m, g, gfn);
+	ENV_ASSERT(!(c->st[i] & S_VOL));
+	hg_pg_set(m, c, i, c->st[i] | S_PIN);
+	hg_host_touch(m, c, i, k == U_FILL ? T_ALLOC : T_ACCESS);
+	hg_reclaim(m);                        /* the page is in use: it must survive this */
+	if (k == U_FILL) {
+		m->stats.cache_fills++;
+		hg_pg_set(m, c, i, (c->st[i] & ~(S_PIN | S_DIRTY)) | S_CACHE);
+	} else if (k == U_WRITE && cache) {
+		m->stats.cache_writes++;
+		hg_pg_set(m, c, i, (c->st[i] & ~S_PIN) | S_DIRTY);
+	} else {
+		m->stats.cache_uses += cache;
+		hg_pg_set(m, c, i, c->st[i] & ~S_PIN);
+	}
+	/* clean and no longer in use: the policy may make it volatile */
+	if ((c->st[i] & S_CACHE) && !(c->st[i] & S_DIRTY) && m->pol->clean)
+		m->pol->clean(m, g, gfn);
+	m->stats.touches++;
+}
+
+/* The page the request names, if the guest holds it; else NULL (counted, no effect). */
+static struct hinting_guest *held_page(struct hinting_model *m, uint32_t domain, uint64_t gfn,
+				       int *rc)
+{
+	struct hinting_guest *g = request_guest(m, domain, gfn, 0, rc);
+	uint32_t s;
+
 	if (!g)
-		return rc;
-	c = chunk_of(g, gfn);
-	i = (uint32_t)(gfn & CH_MASK);
+		return NULL;
+	s = *hg_state(g, gfn);
 	/*
 	 * Only pages the guest holds are touched.  A fault record naming a free or unseen page
 	 * is the recorder's attribution of a fault to the page the fault is about to allocate
 	 * (docs/recording.md): its page_alloc record follows and does the touching.
 	 */
-	if (res_of(c->st[i]) == HRES_NONE) {
+	if (res_of(s) == HRES_NONE) {
 		m->stats.touches_untracked++;
-		return 0;
+		return NULL;
 	}
-	if (!(c->st[i] & S_USED)) {
+	if (!(s & S_USED)) {
 		m->stats.touches_free++;
-		return 0;
+		return NULL;
 	}
-	host_touch(m, c, i, T_ACCESS);
-	m->stats.touches++;
-	reclaim(m);
+	return g;
+}
+
+int hinting_touch(struct hinting_model *m, uint32_t domain, uint64_t gfn)
+{
+	int rc;
+	struct hinting_guest *g = held_page(m, domain, gfn, &rc);
+
+	if (g)
+		do_use(m, g, gfn, U_READ);
+	return rc;
+}
+
+int hinting_write(struct hinting_model *m, uint32_t domain, uint64_t gfn)
+{
+	int rc;
+	struct hinting_guest *g = held_page(m, domain, gfn, &rc);
+
+	if (g)
+		do_use(m, g, gfn, U_WRITE);
+	return rc;
+}
+
+int hinting_cache_fill(struct hinting_model *m, uint32_t domain, uint64_t gfn)
+{
+	int rc;
+	struct hinting_guest *g = held_page(m, domain, gfn, &rc);
+
+	if (g)
+		do_use(m, g, gfn, U_FILL);
+	return rc;
+}
+
+int hinting_cache_remove(struct hinting_model *m, uint32_t domain, uint64_t gfn)
+{
+	int rc;
+	struct hinting_guest *g = held_page(m, domain, gfn, &rc);
+	struct hg_chunk *c;
+	uint32_t i;
+
+	if (!g)
+		return rc;
+	c = chunk_of(g, gfn);
+	i = (uint32_t)(gfn & CH_MASK);
+	if (!(c->st[i] & S_CACHE))
+		return 0;
+	/* it can no longer be read again from a file: stable before it leaves the cache */
+	if (m->pol->use)
+		m->pol->use(m, g, gfn);
+	ENV_ASSERT(!(c->st[i] & S_VOL));
+	m->stats.cache_removes++;
+	/* a pending page stays in the array: the commit's check will find it out of the cache */
+	hg_pg_set(m, c, i, c->st[i] & ~(S_CACHE | S_DIRTY));
+	hg_reclaim(m);                        /* a discarded page was backed again */
 	return 0;
 }
 
@@ -1075,7 +1163,7 @@ int hinting_touch(struct hinting_model *m, uint32_t domain, uint64_t gfn)
 int hinting_page_info(const struct hinting_model *m, uint32_t domain, uint64_t gfn,
 		      struct hinting_page_info *out)
 {
-	const struct hinting_guest *g = find_guest(m, domain, NULL);
+	const struct hinting_guest *g = hg_find_guest(m, domain, NULL);
 	const struct hg_chunk *c = g ? chunk_of(g, gfn) : NULL;
 	uint32_t s;
 
@@ -1088,19 +1176,22 @@ int hinting_page_info(const struct hinting_model *m, uint32_t domain, uint64_t g
 	out->pcp = s & S_PCP;
 	out->pending = s & S_PEND;
 	out->ref = s & S_REF;
+	out->vol = s & S_VOL;
+	out->cache = (s & S_USED) && (s & S_CACHE);
+	out->dirty = (s & S_USED) && (s & S_DIRTY);
 	return 0;
 }
 
 uint64_t hinting_pending_pages(const struct hinting_model *m, uint32_t domain)
 {
-	const struct hinting_guest *g = find_guest(m, domain, NULL);
+	const struct hinting_guest *g = hg_find_guest(m, domain, NULL);
 
 	return g ? g->lz_count : 0;
 }
 
 uint64_t hinting_pcp_blocks(const struct hinting_model *m, uint32_t domain)
 {
-	const struct hinting_guest *g = find_guest(m, domain, NULL);
+	const struct hinting_guest *g = hg_find_guest(m, domain, NULL);
 	uint64_t n = 0;
 	uint32_t i;
 
@@ -1122,7 +1213,8 @@ static bool lz_contains(const struct hinting_guest *g, uint64_t gfn)
 }
 
 static int check_guest(const struct hinting_model *m, const struct hinting_guest *g,
-		       uint64_t *res, uint64_t *swp, uint64_t *fr, uint64_t *fu)
+		       uint64_t *res, uint64_t *swp, uint64_t *fr, uint64_t *fu, uint64_t *cache,
+		       uint64_t *vol)
 {
 	uint64_t ci, pend = 0, pcp_pages = 0, listed_pages = 0;
 	uint32_t i, cpu;
@@ -1143,18 +1235,32 @@ static int check_guest(const struct hinting_model *m, const struct hinting_guest
 			*swp += res_of(s) == HRES_SWAPPED;
 			*fr += is_free(s);
 			*fu += is_free(s) && (s & S_UNUSED);
-			if ((s & S_USED) && (res_of(s) == HRES_NONE || res_of(s) == HRES_DROPPED))
+			if ((s & S_USED) && res_of(s) == HRES_NONE)
 				return -EINVAL;        /* in use but not backed */
-			if ((s & S_USED) && (s & (S_UNUSED | S_PCP | S_PEND)))
+			if ((s & S_USED) && res_of(s) == HRES_DROPPED && !(s & S_VOL))
+				return -EINVAL;        /* in use, dropped, and not a discarded volatile page */
+			if ((s & S_USED) && (s & (S_UNUSED | S_PCP)))
+				return -EINVAL;
+			/* pending: a free page (lazy-unused) or a page-cache page (volatile-lazy) */
+			if ((s & S_PEND) && (m->pol->volatile_pages ? !(s & S_USED) : (s & S_USED) != 0))
 				return -EINVAL;
 			if ((s & S_UNUSED) && res_of(s) != HRES_RESIDENT && res_of(s) != HRES_DROPPED)
+				return -EINVAL;
+			/* volatile: held, in the page cache, clean, not in use; resident or discarded */
+			if ((s & S_VOL) && (!(s & S_USED) || !(s & S_CACHE) || (s & (S_DIRTY | S_PIN)) ||
+					    (res_of(s) != HRES_RESIDENT && res_of(s) != HRES_DROPPED)))
 				return -EINVAL;
 			if (res_of(s) == HRES_NONE && (s & S_FLAGS))
 				return -EINVAL;
 			if ((s & S_PEND) && (!g->lz || !lz_contains(g, gfn)))
 				return -EINVAL;
-			if (!(s & S_PCP) && (s >> S_AUX_SHIFT))
+			/* aux bits: a list node index (PCP), or page-cache facts (held pages) */
+			if ((s & S_USED) ? ((s >> S_AUX_SHIFT) & ~(S_CACHE_BITS >> S_AUX_SHIFT)) ||
+					   (s & S_PIN)
+					 : !(s & S_PCP) && (s >> S_AUX_SHIFT))
 				return -EINVAL;
+			*cache += (s & S_USED) && (s & S_CACHE);
+			*vol += !!(s & S_VOL);
 			pend += !!(s & S_PEND);
 			pcp_pages += !!(s & S_PCP);
 		}
@@ -1202,7 +1308,7 @@ static int check_guest(const struct hinting_model *m, const struct hinting_guest
 
 int hinting_check(const struct hinting_model *m)
 {
-	uint64_t res = 0, swp = 0, fr = 0, fu = 0, credits = 0;
+	uint64_t res = 0, swp = 0, fr = 0, fu = 0, credits = 0, cache = 0, vol = 0;
 	uint32_t gi, cpu;
 
 	for (gi = 0; gi < m->nguests; gi++) {
@@ -1210,13 +1316,17 @@ int hinting_check(const struct hinting_model *m)
 
 		if (gi && m->guests[gi - 1]->id >= g->id)
 			return -EINVAL;
-		if (check_guest(m, g, &res, &swp, &fr, &fu))
+		if (check_guest(m, g, &res, &swp, &fr, &fu, &cache, &vol))
 			return -EINVAL;
 		for (cpu = 0; cpu < g->ncpus; cpu++)
 			credits += g->cpus[cpu] ? g->cpus[cpu]->credit : 0;
 	}
 	if (res != m->resident || swp != m->swapped || fr != m->free_pages ||
-	    fu != m->free_unused || credits != m->credits)
+	    fu != m->free_unused || credits != m->credits || cache != m->cache_pages ||
+	    vol != m->volatile_pages)
+		return -EINVAL;
+	/* the host never dropped a page the guest had declared stable */
+	if (m->stats.stable_pages_lost)
 		return -EINVAL;
 	if (m->resident > m->p.host_mem_pages && !m->stats.reclaim_short)
 		return -EINVAL;

@@ -18,11 +18,28 @@
  *             hint_batch - 1 buddy allocations on that vCPU (Linux moves a batch of pages to
  *             the per-CPU list in one go; which ones the trace reveals as they are allocated).
  *             Larger blocks go straight to the buddy allocator: one call per free / alloc.
- *   lazy      the seed's "order of 1K pages" pending set (a hash keyed by gfn, one per
- *             guest): freed pages are added, not hinted; when the set holds lazy_pages pages
- *             it is committed in one vector hypercall; an allocation of a page still pending
+ *   lazy-unused  the seed's "order of 1K pages" pending set applied to unused hints (a hash
+ *             keyed by gfn, one per guest): freed pages are added, not hinted; when the set
+ *             holds lazy_pages pages it is committed in one vector call; an allocation of a page still pending
  *             removes it from the set and needs no hint (the host never heard it was
- *             unused).  Other allocations use batched's refill vectors.
+ *             unused).  Other allocations use batched's refill vectors.  (In the seed the 1K
+ *             array is Martin Schwidefsky's lazy make-volatile, below; this is the same idea
+ *             applied to free pages.)
+ *   volatile  page-cache pages (models/hinting_volatile.c): a clean page-cache page the
+ *             guest holds and is not using is made volatile, one hint per page as it
+ *             becomes so; the host may discard a resident volatile page instead of swapping
+ *             it; before the guest uses or writes the page it makes it stable again (one
+ *             call), and if the host discarded it that is a discard fault: the guest reads
+ *             the page again from its file.  A volatile page the guest frees is, for the
+ *             host, a page it may discard, like an unused one; its next allocation makes it
+ *             stable (one call).
+ *   volatile-lazy  Martin's lazy make-volatile: pages to be made volatile wait in a pending
+ *             array (the lazy set's hash, lazy_pages of them) and are made volatile in one
+ *             call when it is full; the call checks each page's flags first (still in the
+ *             page cache, clean, not in use) and skips those that are not.  A page freed
+ *             while pending leaves the array (the seed's rule); one used or written while
+ *             pending stays in it and needs no call (the host never heard it was volatile).
+ *             Stable hints for reallocated discardable pages go through refill vectors.
  *
  * Host side (the mechanism, shared by every policy):
  *   - each guest page is NONE (never backed: pages the trace has not shown), RESIDENT,
@@ -56,21 +73,30 @@
  * directory that doubles up to max_gb):
  *   [1:0] residency  [2] USED (allocated in the guest)  [3] UNUSED (host knows it unused)
  *   [4] PCP (on a per-CPU list)  [5] PENDING (in the lazy set)  [6] REF (host referenced bit)
- *   [31:8] index of the per-CPU list node holding the page's block (PCP only)
+ *   [7] VOLATILE (host knows it volatile)
+ *   [31:8] free pages: index of the per-CPU list node holding the page's block (PCP only);
+ *          pages in use: [8] CACHE (in the page cache) [9] DIRTY [10] PIN (in use now)
  *
- * Invariants (hinting_check): a USED page is RESIDENT or SWAPPED (never DROPPED or NONE) and
- * neither UNUSED, PCP nor PENDING; an UNUSED page is RESIDENT or DROPPED; PCP pages are the
+ * Invariants (hinting_check): a USED page is RESIDENT or SWAPPED (never DROPPED or NONE) unless
+ * it is a volatile page-cache page the host discarded, and neither UNUSED nor PCP; it is
+ * PENDING only under volatile-lazy, and then in the page cache (a freed page is never
+ * pending there); a VOLATILE page is USED, in the page cache, clean, not in use, and
+ * RESIDENT or DROPPED; no stable page was ever dropped (stable_pages_lost = 0); an UNUSED page is RESIDENT or DROPPED; PCP pages are the
  * pages of the nodes on the per-CPU lists, each list's count is its node count and never above
  * pcp_high after an operation; PENDING pages are exactly the lazy set's keys; the global and
  * per-chunk counters equal a recount; after reclaim RESIDENT <= host_mem_pages.
  *
  * Work counted into model->work (the caller takes it per operation):
  *   WU_HYPERCALL   one hint hypercall            WU_HINT_PAGE  one page carried by a hint
+ *                  (hint_mech hypercall only; with essa each page is one ESSA instruction,
+ *                  counted in stats.essa_ops and priced by the driver)
  *   WU_LIST_HOP    one per-CPU list node linked, unlinked or walked
  *   WU_BUCKET_VISIT one lazy-set slot probed     WU_ENTRY_MOVE one slot shifted by a delete
  *   WU_P2M_ENTRY   one page examined by reclaim  WU_PAGE_DROP  one unused page discarded
  *   WU_SWAP_IO     one page written to or read from swap
- *   WU_PAGE_SCRUB  one zero page supplied (first touch, or touch of a dropped page)
+ *   WU_PAGE_SCRUB  one zero page supplied (first touch, touch of a dropped page, or the fresh
+ *                  frame of a discard fault; the fault's exit and re-read are priced by the
+ *                  driver from stats.discard_faults)
  *
  * Allocation failure: a chunk that cannot be allocated refuses the request (-ENOMEM,
  * counted); a per-CPU list or lazy set that cannot be allocated degrades that guest to
@@ -84,6 +110,10 @@
 #define HINTING_MAX_ORDER 20u      /* largest block a request may carry (4 GiB) */
 #define HINTING_MAX_CPUS 4096u     /* vCPU ids per guest (TRACE_MAX_VCPUS) */
 
+/* How a hint reaches the host: a hypercall (an exit, a vector of pages) or s390's ESSA
+ * instruction (no exit, one instruction per page; a "call" is a sequence of them). */
+enum hinting_mech { HINT_MECH_HYPERCALL = 0, HINT_MECH_ESSA = 1 };
+
 /* Residency of a page in host memory. */
 enum hinting_res { HRES_NONE = 0, HRES_RESIDENT = 1, HRES_SWAPPED = 2, HRES_DROPPED = 3 };
 
@@ -95,6 +125,7 @@ struct hinting_params {
 	uint64_t pcp_max_order;   /* largest order that goes through the per-CPU lists */
 	uint64_t lazy_pages;      /* pages the lazy set holds before it is committed */
 	uint64_t max_gb;          /* guest-physical memory accepted per domain (GiB) */
+	enum hinting_mech mech;   /* not in the table: a choice the driver sets (hint_mech) */
 };
 
 extern const struct model_param hinting_param_table[];
@@ -103,7 +134,8 @@ extern const struct model_param hinting_param_table[];
 struct hinting_stats {
 	/* hints */
 	uint64_t hint_calls;              /* hypercalls carrying hints */
-	uint64_t calls_unused, calls_stable;
+	uint64_t calls_unused, calls_stable, calls_volatile;
+	uint64_t essa_ops;                /* ESSA instructions (hint_mech essa): one per page */
 	uint64_t pages_hinted_unused, pages_hinted_stable;
 	uint64_t hint_entries;            /* (gfn, order) entries carried by all calls */
 	uint64_t pcp_hits;                /* allocations served from a per-CPU list */
@@ -136,6 +168,22 @@ struct hinting_stats {
 	uint64_t double_frees;            /* free of a page already free: allocated first */
 	uint64_t alloc_failed;            /* model allocations that failed */
 	uint64_t degraded;                /* guests fallen back to per-page hints */
+	/* page cache and volatile pages */
+	uint64_t cache_fills;             /* pages read into the page cache (clean) */
+	uint64_t cache_removes;           /* pages taken out of the page cache (free included) */
+	uint64_t cache_uses;              /* uses (reads) of page-cache pages */
+	uint64_t cache_writes;            /* writes to page-cache pages (dirty: stable for good) */
+	uint64_t pages_made_volatile;     /* pages the host was told are volatile */
+	uint64_t pages_made_stable;       /* volatile pages made stable before a use or write */
+	uint64_t pages_discarded;         /* volatile pages the host discarded (no I/O) */
+	uint64_t discard_faults;          /* uses of a discarded page: the guest reads it again */
+	uint64_t volatile_freed;          /* volatile pages freed (discardable free pages) */
+	uint64_t vlazy_commits;           /* pending arrays made volatile in one call */
+	uint64_t vlazy_skipped;           /* pending pages the commit's check left stable */
+	uint64_t vlazy_removed_on_free;   /* pending pages freed: taken out of the array */
+	uint64_t vlazy_saved_stable;      /* uses of pending pages: no make-stable needed */
+	uint64_t stable_pages_lost;       /* stable pages the host dropped: must stay 0 */
+	uint64_t cache_pages_peak, volatile_pages_peak;
 };
 
 struct hinting_guest;
@@ -147,17 +195,24 @@ struct hinting_model;
  *          them, list them, or leave them stable.
  *   alloc: the block is about to be allocated and touched; the policy must leave none of its
  *          pages UNUSED, PCP or PENDING (the core asserts it).
- *   flush: the guest goes away: drop whatever is queued, without hints.
+ *   use:   (volatile policies) a page-cache page the guest holds is about to be used or
+ *          written: leave it stable for the host (VOLATILE clear), re-reading it if it was
+ *          discarded.
+ *   clean: (volatile policies) a page-cache page is clean and not in use again: the policy
+ *          may make it volatile, now or later.
  */
 struct hinting_policy {
 	const char *name;
 	const char *doc;
 	bool pcp;     /* keeps per-CPU free lists */
 	bool lazy;    /* keeps the pending set */
+	bool volatile_pages;   /* makes page-cache pages volatile (hinting_volatile.c) */
 	void (*free)(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu, uint64_t gfn,
 		     unsigned order);
 	void (*alloc)(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu, uint64_t gfn,
 		      unsigned order);
+	void (*use)(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn);
+	void (*clean)(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn);
 };
 
 struct hinting_model {
@@ -168,6 +223,7 @@ struct hinting_model {
 	uint64_t resident, swapped;       /* host pages in memory / in swap, all guests */
 	uint64_t free_pages, free_unused; /* guest-free pages not NONE; of which UNUSED */
 	uint64_t credits;                 /* outstanding refill credits, all guests */
+	uint64_t cache_pages, volatile_pages; /* pages in the page cache; of which VOLATILE */
 	struct mem_account mem;           /* model memory */
 	struct hinting_guest **guests;    /* sorted by domain id */
 	uint32_t nguests, cap_guests;
@@ -178,7 +234,9 @@ struct hinting_model {
 extern const struct hinting_policy hinting_none_policy;
 extern const struct hinting_policy hinting_per_page_policy;
 extern const struct hinting_policy hinting_batched_policy;
-extern const struct hinting_policy hinting_lazy_policy;
+extern const struct hinting_policy hinting_lazy_unused_policy;
+extern const struct hinting_policy hinting_volatile_policy;        /* hinting_volatile.c */
+extern const struct hinting_policy hinting_volatile_lazy_policy;   /* hinting_volatile.c */
 extern const struct hinting_policy *const hinting_policies[];   /* NULL-terminated */
 const struct hinting_policy *hinting_policy_find(const char *name);
 
@@ -204,13 +262,23 @@ int hinting_alloc(struct hinting_model *m, uint32_t domain, uint32_t cpu, uint64
 		  unsigned order);
 int hinting_free(struct hinting_model *m, uint32_t domain, uint32_t cpu, uint64_t gfn,
 		 unsigned order);
-/* The guest reads or writes the page (fault, write record); only pages it holds count. */
+/* The guest reads or writes the page (fault, write record); only pages it holds count.
+ * A page-cache page is used (read): the volatile policies make it stable first. */
 int hinting_touch(struct hinting_model *m, uint32_t domain, uint64_t gfn);
+/* The guest writes the page: as a touch, and a page-cache page becomes dirty (stable until
+ * it leaves the page cache: the model has no writeback). */
+int hinting_write(struct hinting_model *m, uint32_t domain, uint64_t gfn);
+/* The page the guest holds is filled from a file and joins the page cache, clean (a page of
+ * the page cache already: read again, clean).  A free or unseen page: nothing (counted). */
+int hinting_cache_fill(struct hinting_model *m, uint32_t domain, uint64_t gfn);
+/* The page leaves the page cache but stays allocated (a free does this implicitly). */
+int hinting_cache_remove(struct hinting_model *m, uint32_t domain, uint64_t gfn);
 
 /* One page's state (tests); -ENOENT if it has none.  No work counted. */
 struct hinting_page_info {
 	enum hinting_res res;
 	bool used, unused, pcp, pending, ref;
+	bool vol, cache, dirty;
 };
 int hinting_page_info(const struct hinting_model *m, uint32_t domain, uint64_t gfn,
 		      struct hinting_page_info *out);

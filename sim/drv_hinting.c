@@ -6,9 +6,12 @@
  * Machine model
  *   - Records → guest operations: page_alloc (2^order pages allocated on the record's vCPU:
  *     the policy makes them stable, then the guest writes them), page_free (the policy hints,
- *     lists or queues them), page_fault with a frame and page_write (the guest touches the
- *     page), domain_create / domain_destroy (a destroy releases the guest's host memory and
- *     swap).  A record of an unknown domain creates it (implicit_domains).  Faults without a
+ *     lists or queues them; a page-cache page leaves the cache), page_fault with a frame (the
+ *     guest reads the page), page_write with arg 0 (the guest writes it: a page-cache page
+ *     becomes dirty), page_write with arg != 0 (the page is filled from a file and joins the
+ *     page cache, clean: the convention docs/models/hinting.md "Trace records" states, until
+ *     the recorder has page-cache records of its own), domain_create / domain_destroy (a
+ *     destroy releases the guest's host memory and swap).  A record of an unknown domain creates it (implicit_domains).  Faults without a
  *     frame (2^64-1: the recorder could not attribute them) and every other type are ignored
  *     and counted.
  *   - Host reclaim is inline: when a touch (or a page first seen freed or touched, which was
@@ -22,6 +25,11 @@
  *       swap_ns     swap writes and reads (WU_SWAP_IO)
  *       reclaim_ns  the host's clock scan and drops (WU_P2M_ENTRY, WU_PAGE_DROP)
  *       fault_ns    zero pages supplied (WU_PAGE_SCRUB)
+ *       discard_fault_ns  discard faults: each priced as one hypercall (the exit and the fault
+ *                   delivered to the guest) plus one swap_io (the guest's re-read of the page
+ *                   from its disk); the model counts them, the profile prices them
+ *     With hint_mech=essa a hint has no hypercall and no hint_page: each page changed is one
+ *     ESSA instruction at essa_ns, added to hint_ns.
  *   - coverage = sum over reclaims of free resident pages the host knew as unused / sum of
  *     free resident pages (models/hinting.h); 0 when reclaim never ran (see `reclaims`).
  */
@@ -33,18 +41,40 @@
 #include "driver.h"
 #include "hinting.h"
 
-static const char *const hinting_choices[] = { "none", "per-page", "batched", "lazy", NULL };
+static const char *const hinting_choices[] = {
+	"none", "per-page", "batched", "lazy-unused", "volatile", "volatile-lazy", NULL
+};
 
 static const char *const hinting_policy_docs[] = {
 	"no hints: the host swaps free pages like any other",
 	"one hint hypercall on every free (unused) and every allocation (stable) (the seed)",
 	"per-CPU free lists stay stable; spills and refills are hinted in vectors of hint_batch",
 	"freed pages wait in a pending set of lazy_pages, committed in one call when full",
+	"clean page-cache pages made volatile one call per page, stable again before each use",
+	"page-cache pages to be made volatile wait in an array of lazy_pages (the seed's ~1K), "
+	"made volatile in one call when full; a freed page leaves it",
 	NULL,
 };
 
-/* C_GUEST is 0: a unit missing from the table below counts as guest bookkeeping */
-enum cost_class { C_GUEST, C_HINT, C_SWAP, C_RECLAIM, C_FAULT, C__N };
+static const char *const hint_mech_choices[] = { "hypercall", "essa", NULL };
+
+/*
+ * hint_mech: hypercall by default — memsim's hosts are Xen and KVM on x86, where a hint is an
+ * exit (the profile's hypercall, plus hint_page per page carried), and the existing figures
+ * are priced so.  essa is s390's: one instruction per page changed, no exit, essa_ns each.
+ * essa_ns is chosen by hand (no measurement): a millicoded instruction that updates the
+ * host's page state under a lock, a few hundred cycles.
+ */
+static const struct param_def machine_params[] = {
+	{ "hint_mech", PARAM_CHOICE, HINT_MECH_HYPERCALL, 0, 0, hint_mech_choices,
+	  "how a hint reaches the host: hypercall (an exit per call) or essa (s390: an instruction per page, no exit)" },
+	{ "essa_ns", PARAM_INT, 100, 0, 1000000000ULL, NULL,
+	  "cost of one ESSA instruction (ns; hint_mech=essa)" },
+};
+
+/* C_GUEST is 0: a unit missing from the table below counts as guest bookkeeping.
+ * C_DISCARD: discard faults, priced per fault below (not a unit of their own). */
+enum cost_class { C_GUEST, C_HINT, C_SWAP, C_RECLAIM, C_FAULT, C_DISCARD, C__N };
 
 static const enum cost_class unit_class[WU__COUNT] = {
 	[WU_HYPERCALL] = C_HINT, [WU_HINT_PAGE] = C_HINT,
@@ -60,6 +90,9 @@ struct hinting_drv {
 	struct work total;
 	uint64_t ns[C__N];
 	uint64_t last_reclaims;
+	uint64_t essa_ns;                 /* price of one ESSA instruction */
+	uint64_t discard_fault_ps;        /* price of one discard fault (from the profile) */
+	uint64_t last_essa, last_discard_faults;
 	uint64_t ignored_records, unattributed_faults, implicit_domains, model_errors;
 	uint64_t first_ns, last_ns;
 	bool seen;
@@ -93,6 +126,19 @@ static uint64_t take_work(struct hinting_drv *d)
 		d->ns[c] += ns;
 		total += ns;
 	}
+	/* ESSA instructions and discard faults the model counted in this operation */
+	{
+		const struct hinting_stats *st = &d->m->stats;
+		uint64_t essa = (st->essa_ops - d->last_essa) * d->essa_ns;
+		uint64_t df = ((st->discard_faults - d->last_discard_faults) * d->discard_fault_ps +
+			       500) / 1000;
+
+		d->last_essa = st->essa_ops;
+		d->last_discard_faults = st->discard_faults;
+		d->ns[C_HINT] += essa;
+		d->ns[C_DISCARD] += df;
+		total += essa + df;
+	}
 	work_accumulate(&d->total, w);
 	work_reset(w);
 	return total;
@@ -121,6 +167,12 @@ static void sample(struct hinting_drv *d, uint64_t t)
 			   st->last_cov_free ? (double)st->last_cov_unused / (double)st->last_cov_free : 0);
 	metrics_series_add(&d->series, "swap_used_pages", t, (double)d->m->swapped);
 	metrics_series_add(&d->series, "hint_calls", t, (double)st->hint_calls);
+	if (d->m->cache_pages) {
+		/* page-cache pages the host may discard, and those it must keep (stable) */
+		metrics_series_add(&d->series, "volatile_pages", t, (double)d->m->volatile_pages);
+		metrics_series_add(&d->series, "stable_cache_pages", t,
+				   (double)(d->m->cache_pages - d->m->volatile_pages));
+	}
 }
 
 static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
@@ -157,11 +209,17 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 			d->unattributed_faults++;
 			return 0;
 		}
-		/* fall through */
-	case TR_PAGE_WRITE:
 		rc = ensure_domain(d, r->domain);
 		if (!rc)
 			rc = hinting_touch(d->m, r->domain, r->frame);
+		break;
+	case TR_PAGE_WRITE:
+		/* arg 0: the guest writes the page; arg != 0: the page is filled from a file and
+		 * joins the page cache (docs/models/hinting.md, "Trace records") */
+		rc = ensure_domain(d, r->domain);
+		if (!rc)
+			rc = r->arg ? hinting_cache_fill(d->m, r->domain, r->frame)
+				    : hinting_write(d->m, r->domain, r->frame);
 		break;
 	default:
 		d->ignored_records++;
@@ -189,6 +247,7 @@ static const struct sim_handlers hinting_handlers = { on_record, on_event };
 static void hinting_add_params(struct param_set *ps)
 {
 	param_set_add_model(ps, "model", hinting_param_table, HINTING_NPARAMS);
+	param_set_add(ps, "machine", machine_params, ENV_ARRAY_SIZE(machine_params));
 }
 
 static void *hinting_create(struct sim *s, const char *policy, const struct param_set *ps,
@@ -210,6 +269,7 @@ static void *hinting_create(struct sim *s, const char *policy, const struct para
 	p.pcp_max_order = param_get(ps, "pcp_max_order");
 	p.lazy_pages = param_get(ps, "lazy_pages");
 	p.max_gb = param_get(ps, "max_gb");
+	p.mech = param_get(ps, "hint_mech") ? HINT_MECH_ESSA : HINT_MECH_HYPERCALL;
 	if (p.hint_batch > p.pcp_high + 1) {
 		snprintf(err, errlen, "--set hint_batch=%" PRIu64 ": above pcp_high + 1 (%" PRIu64
 			 "): a spill could not bring the list back under pcp_high",
@@ -228,6 +288,19 @@ static void *hinting_create(struct sim *s, const char *policy, const struct para
 		return NULL;
 	}
 	d->prof = prof;
+	d->essa_ns = param_get(ps, "essa_ns");
+	{
+		/* a discard fault: the exit and the fault delivered to the guest (priced like a
+		 * hypercall round trip) and the guest's re-read of the 4 KiB page from its disk
+		 * (priced like a swap read: the same kind of device read); the fresh frame is
+		 * the model's page_scrub */
+		struct work df;
+
+		work_reset(&df);
+		df.n[WU_HYPERCALL] = 1;
+		df.n[WU_SWAP_IO] = 1;
+		d->discard_fault_ps = profile_cost_ps(prof, &df);
+	}
 	metrics_init(&d->series);
 	return d;
 }
@@ -268,7 +341,7 @@ static void hinting_report(void *ctx, struct sim *s, struct metrics *mx)
 	put(mx, "reclaim_ns", d->ns[C_RECLAIM]);
 	put(mx, "fault_ns", d->ns[C_FAULT]);
 	put(mx, "total_ns", d->ns[C_HINT] + d->ns[C_GUEST] + d->ns[C_SWAP] + d->ns[C_RECLAIM] +
-			    d->ns[C_FAULT]);
+			    d->ns[C_FAULT] + d->ns[C_DISCARD]);
 	metrics_set(mx, "coverage", st->cov_free ? (double)st->cov_unused / (double)st->cov_free : 0);
 	put(mx, "reclaims", st->reclaims);
 	put(mx, "reclaim_scanned", st->reclaim_scanned);
@@ -294,6 +367,26 @@ static void hinting_report(void *ctx, struct sim *s, struct metrics *mx)
 	put(mx, "alloc_failed", st->alloc_failed);
 	put(mx, "degraded", st->degraded);
 	put(mx, "invariant_violations", hinting_check(d->m) ? 1 : 0);
+	/* page cache and volatile pages (0 unless the trace fills the page cache) */
+	put(mx, "hint_calls_volatile", st->calls_volatile);
+	put(mx, "essa_ops", st->essa_ops);
+	put(mx, "cache_fills", st->cache_fills);
+	put(mx, "cache_removes", st->cache_removes);
+	put(mx, "cache_uses", st->cache_uses);
+	put(mx, "cache_writes", st->cache_writes);
+	put(mx, "pages_made_volatile", st->pages_made_volatile);
+	put(mx, "pages_made_stable", st->pages_made_stable);
+	put(mx, "pages_discarded", st->pages_discarded);
+	put(mx, "discard_faults", st->discard_faults);
+	put(mx, "discard_fault_ns", d->ns[C_DISCARD]);
+	put(mx, "volatile_freed", st->volatile_freed);
+	put(mx, "vlazy_commits", st->vlazy_commits);
+	put(mx, "vlazy_skipped", st->vlazy_skipped);
+	put(mx, "vlazy_removed_on_free", st->vlazy_removed_on_free);
+	put(mx, "vlazy_saved_stable", st->vlazy_saved_stable);
+	put(mx, "stable_pages_lost", st->stable_pages_lost);
+	put(mx, "cache_pages_peak", st->cache_pages_peak);
+	put(mx, "volatile_pages_peak", st->volatile_pages_peak);
 	put(mx, "state_bytes_peak", d->m->mem.peak_bytes);
 	put(mx, "trace_span_ns", d->last_ns - d->first_ns);
 	put(mx, "unattributed_faults", d->unattributed_faults);
@@ -324,7 +417,7 @@ static void hinting_destroy(void *ctx)
 
 const struct model_driver hinting_driver = {
 	.name = "hinting",
-	.doc = "guest page hinting: unused/stable hints, host reclaim drops or swaps (seed 004)",
+	.doc = "guest page hinting: unused/stable/volatile hints, host reclaim drops, discards or swaps (seed 004)",
 	.policies = hinting_choices,
 	.policy_docs = hinting_policy_docs,
 	.add_params = hinting_add_params,

@@ -92,16 +92,32 @@ print(f"hint calls {int(m['hint_calls']):>8}  coverage {m['coverage']:.3f}  drop
       f"  swap I/O {int(m['swap_ios']):>6}  hint {m['hint_ns']/1e6:7.1f} ms  swap {m['swap_ns']/1e6:7.1f} ms")
 PY
 }
-for p in none per-page batched lazy; do
+for p in none per-page batched lazy-unused; do
 	run_hint "hinting $p" --scenario churn --model hinting --policy "$p"
 done
 if [ -f "$top/traces/samples/fork-tar-2g-10s.mst" ]; then
-	for p in per-page batched lazy; do
+	for p in per-page batched lazy-unused; do
 		run_hint "fork-tar hinting $p (scaled lists)" \
 			--trace "$top/traces/samples/fork-tar-2g-10s.mst" --model hinting --policy "$p" \
 			--set host_mem_pages=512 --set hint_batch=4 --set pcp_high=8 --set lazy_pages=16
 	done
 fi
+say "seed 004: volatile page-cache pages, 4 guests reading files, host 640 MiB (page-cache)"
+run_vol() { # label, memsim run args...
+	local label=$1; shift
+	printf '  %-44s ' "$label"
+	"$memsim" run --db "$db" --json "$@" >"$out/last.json"
+	python3 - "$out/last.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]
+print(f"hint calls {int(m['hint_calls']):>8}  discarded {int(m['pages_discarded']):>7}"
+      f"  discard faults {int(m['discard_faults']):>5}  stable lost {int(m['stable_pages_lost'])}"
+      f"  swap I/O {int(m['swap_ios']):>6}  hint {m['hint_ns']/1e6:7.1f} ms")
+PY
+}
+for p in none volatile volatile-lazy; do
+	run_vol "page-cache $p" --scenario page-cache --model hinting --policy "$p"
+done
 
 say "seed 003: shadow-page reclaim, 24 processes x 10 page tables over a 64-page pool (working-set)"
 run_shadow() { # label, memsim run args...

@@ -25,6 +25,7 @@ static const struct scenario *const scenarios[] = {
 	&scenario_scrub_destroy_create,
 	&scenario_working_set,
 	&scenario_churn,
+	&scenario_page_cache,
 	NULL
 };
 

@@ -18,7 +18,8 @@ cases=(
 	"fork-storm-marked|--scenario fork-storm --set region_gb=1 --set forks=4 --set pt_attempts=8 --model superpage --policy marked --seed 3"
 	"destroy-create-deferred-percpu|--scenario destroy-create --set mem_mb=64 --set spare_mb=8 --set pcpus=8 --set batch=64 --set kick_pages=64 --model scrub --policy deferred-percpu --profile seed-2013-scrub --seed 5"
 	"destroy-create-deferred-tasklet|--scenario destroy-create --set mem_mb=64 --set spare_mb=8 --set pcpus=8 --model scrub --policy deferred --profile seed-2013-scrub --seed 5"
-	"churn-lazy|--scenario churn --set guests=2 --set guest_mib=16 --set duration_ms=1000 --set period_ms=1000 --set life_ms=100 --set host_mem_pages=5000 --set lazy_pages=64 --model hinting --policy lazy --seed 5"
+	"churn-lazy-unused|--scenario churn --set guests=2 --set guest_mib=16 --set duration_ms=1000 --set period_ms=1000 --set life_ms=100 --set host_mem_pages=5000 --set lazy_pages=64 --model hinting --policy lazy-unused --seed 5"
+	"page-cache-volatile-lazy|--scenario page-cache --set guests=2 --set guest_mib=16 --set data_mib=64 --set hot_mib=4 --set duration_ms=1000 --set tmp_kib=256 --set host_mem_pages=5000 --set lazy_pages=64 --model hinting --policy volatile-lazy --seed 5"
 	"working-set-accessed|--scenario working-set --set switches=300 --set churn_pct=5 --model shadow --policy accessed --seed 2"
 )
 

@@ -44,11 +44,13 @@
 #include "driver.h"
 #include "shadow.h"
 
-static const char *const shadow_choices[] = { "fifo", "clock", "accessed", NULL };
+static const char *const shadow_choices[] = { "fifo", "fifo-skip-roots", "clock", "accessed", NULL };
 
 static const char *const shadow_policy_docs[] = {
 	"zap the oldest shadow page (the original behaviour)",
-	"a scan hand skips pages whose parent PTEs were accessed; overscan limit used/4",
+	"zap the oldest shadow page no vCPU has loaded (KVM's kvm_mmu_zap_oldest_mmu_pages today)",
+	"a scan hand skips pages whose parent PTEs were accessed; overscan limit used/4, then the "
+	"first leaf seen, else the tail (the seed patch)",
 	"an accessed flag per page from parent PTEs, dropped sptes and cr3 loads; prefer leaves",
 	NULL,
 };
@@ -591,10 +593,10 @@ static unsigned build_path(struct gdom *g, struct gas *as, uint64_t target, unsi
 /* The model's cr3 for this vCPU must be the address space's root before it walks. */
 static int ensure_loaded(struct shadow_drv *d, struct gdom *g, uint32_t vcpu, struct gas *as)
 {
-	const struct shadow_model *m = g->m;
+	struct shadow_vcpu_info vi;
 	struct shadow_key k = root_key(as);
 
-	if (vcpu < m->nvcpus && m->vcpu_key[vcpu].gfn == k.gfn && m->vcpu_key[vcpu].level == k.level)
+	if (shadow_vcpu_info(g->m, vcpu, &vi) == 0 && vi.cr3.gfn == k.gfn && vi.cr3.level == k.level)
 		return 0;
 	d->implicit_loads++;
 	return shadow_load_root(g->m, vcpu, k);
@@ -784,10 +786,18 @@ static void *shadow_create(struct sim *s, const char *policy, const struct param
 	p.refill = param_get(ps, "refill");
 	p.overscan_div = param_get(ps, "overscan_div");
 	p.hand_persist = param_get(ps, "hand_persist");
+	p.clock_fallback_skips_roots = param_get(ps, "clock_fallback_skips_roots");
+	p.tdp = param_get(ps, "tdp");
 	if (shadow_params_validate(&p)) {
 		snprintf(err, errlen, "inconsistent shadow parameters: need limit >= %u and "
 			 "1 <= min_free <= refill <= limit (got limit=%" PRIu64 " min_free=%" PRIu64
 			 " refill=%" PRIu64 ")", SHADOW_MAX_LEVELS, p.limit, p.min_free, p.refill);
+		return NULL;
+	}
+	if (shadow_policy_usable(pol, &p)) {
+		snprintf(err, errlen, "policy %s needs accessed bits, and EPT/TDP (tdp=1) has none "
+			 "(the seed: \"EPT doesn't have an accessed bit\"); use clock, fifo or "
+			 "fifo-skip-roots", pol->name);
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));

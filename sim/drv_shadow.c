@@ -107,22 +107,26 @@ struct gas {                     /* a guest address space */
 	bool in_hash;
 };
 
-struct gvcpu {
+struct gvcpu {                   /* made on the vCPU's first record: cost follows use */
+	struct gvcpu *hnext;
+	uint64_t id;
 	struct gas *loaded, *building, *unknown;
 };
 
-struct htab {                    /* chained hash by gfn, grows by doubling */
+struct htab {                    /* chained hash by a 64-bit key, grows by doubling */
 	void **b;
 	size_t nb, n;
+	uint64_t *bytes;         /* the driver's state bytes, kept up to date */
 };
 
 struct gdom {
-	uint32_t id;
-	struct shadow_model *m;
-	struct htab gpts, ases;
-	struct gvcpu *vcpus;
-	uint32_t nvcpus;
+	struct gdom *hnext;      /* d->dom_index chain */
+	uint64_t id;
+	struct shadow_model *m;  /* NULL until the domain's first shadow record */
+	struct htab gpts, ases, vcpus;
 	uint64_t serial;
+	uint64_t model_bytes;    /* m's live bytes as last added to d->state_bytes */
+	bool tdp;
 };
 
 struct shadow_drv {
@@ -133,8 +137,12 @@ struct shadow_drv {
 	uint64_t series_from, series_to;
 	uint64_t fault_leaf;     /* FL_SPREAD or FL_NEWEST */
 	uint64_t resume_walk;
-	struct gdom **doms;
+	uint64_t tdp;            /* the pool holds EPT tables (model parameter tdp) */
+	struct gdom **doms;      /* in order of creation (reports), and an index by id */
 	uint32_t ndoms, cap_doms;
+	struct htab dom_index;
+	uint64_t state_bytes, state_bytes_peak;   /* per-domain and per-vCPU state, models' */
+	uint64_t ept_walks, ept_root_loads;
 	uint32_t series_dom;     /* the domain whose occupancy is the series */
 	bool have_series_dom;
 	uint64_t now;
@@ -161,17 +169,30 @@ static size_t hslot(const struct htab *h, uint64_t gfn)
 	return (size_t)(env_mix64(gfn) & (h->nb - 1));
 }
 
-static int htab_init(struct htab *h)
+static int htab_init(struct htab *h, size_t nb, uint64_t *bytes)
 {
-	h->nb = 256;
+	h->nb = nb;
 	h->n = 0;
+	h->bytes = bytes;
 	h->b = calloc(h->nb, sizeof(*h->b));
+	if (h->b)
+		*bytes += h->nb * sizeof(*h->b);
 	return h->b ? 0 : -ENOMEM;
 }
 
-/* Both structs start with their chain pointer; these give their key. */
+static void htab_fini(struct htab *h)
+{
+	if (h->b)
+		*h->bytes -= h->nb * sizeof(*h->b);
+	free(h->b);
+	h->b = NULL;
+}
+
+/* The structs start with their chain pointer; these give their key. */
 static uint64_t gpt_key(void *e) { return ((struct gpt *)e)->gfn; }
 static uint64_t gas_key(void *e) { return ((struct gas *)e)->root; }
+static uint64_t gvcpu_key(void *e) { return ((struct gvcpu *)e)->id; }
+static uint64_t gdom_key(void *e) { return ((struct gdom *)e)->id; }
 
 static void *htab_find(const struct htab *h, uint64_t gfn, uint64_t (*key)(void *))
 {
@@ -204,6 +225,7 @@ static void htab_put(struct htab *h, void *e, uint64_t gfn, uint64_t (*key)(void
 				}
 			}
 			free(h->b);
+			*h->bytes += (nb - h->nb) * sizeof(*b);
 			h->b = b;
 			h->nb = nb;
 		}
@@ -269,20 +291,32 @@ static void add_stats(struct shadow_stats *to, const struct shadow_stats *from)
 	SUM(root_loads); SUM(root_reloads); SUM(zaps); SUM(recycled); SUM(zaps_guest);
 	SUM(roots_zapped); SUM(leaves_zapped); SUM(parentless_zapped); SUM(reclaims); SUM(pages_scanned);
 	SUM(ptes_tested); SUM(ptes_cleared); SUM(overscans); SUM(overscan_extended);
-	SUM(alloc_failed);
+	SUM(alloc_failed); SUM(reload_requests); SUM(invalid_roots_freed); SUM(reclaim_stuck);
 #undef SUM
 	to->scan_max = ENV_MAX(to->scan_max, from->scan_max);
 	to->used_peak = ENV_MAX(to->used_peak, from->used_peak);
+	to->invalid_peak = ENV_MAX(to->invalid_peak, from->invalid_peak);
+}
+
+static void state_add(struct shadow_drv *d, int64_t delta)
+{
+	d->state_bytes += (uint64_t)delta;
+	if (d->state_bytes > d->state_bytes_peak)
+		d->state_bytes_peak = d->state_bytes;
+}
+
+/* The model's memory changed: bring d->state_bytes up to date. */
+static void model_bytes_sync(struct shadow_drv *d, struct gdom *g)
+{
+	uint64_t now = g->m ? g->m->mem.live_bytes : 0;
+
+	state_add(d, (int64_t)(now - g->model_bytes));
+	g->model_bytes = now;
 }
 
 static struct gdom *dom_find(struct shadow_drv *d, uint32_t id)
 {
-	uint32_t i;
-
-	for (i = 0; i < d->ndoms; i++)
-		if (d->doms[i]->id == id)
-			return d->doms[i];
-	return NULL;
+	return htab_find(&d->dom_index, id, gdom_key);
 }
 
 static void gas_free(struct gas *as)
@@ -291,7 +325,7 @@ static void gas_free(struct gas *as)
 	free(as);
 }
 
-static void dom_free(struct gdom *g)
+static void dom_free(struct shadow_drv *d, struct gdom *g)
 {
 	size_t i;
 
@@ -313,16 +347,27 @@ static void dom_free(struct gdom *g)
 			g->ases.b[i] = as->hnext;
 			gas_free(as);   /* its gpts are gone already */
 		}
-	for (i = 0; i < g->nvcpus; i++)
-		if (g->vcpus[i].unknown)
-			gas_free(g->vcpus[i].unknown);
-	free(g->gpts.b);
-	free(g->ases.b);
-	free(g->vcpus);
+	for (i = 0; g->vcpus.b && i < g->vcpus.nb; i++)
+		while (g->vcpus.b[i]) {
+			struct gvcpu *v = g->vcpus.b[i];
+
+			g->vcpus.b[i] = v->hnext;
+			if (v->unknown)
+				gas_free(v->unknown);
+			free(v);
+			d->state_bytes -= sizeof(*v);
+		}
+	htab_fini(&g->gpts);
+	htab_fini(&g->ases);
+	htab_fini(&g->vcpus);
 	shadow_model_destroy(g->m);
+	g->m = NULL;
+	model_bytes_sync(d, g);
 	free(g);
+	d->state_bytes -= sizeof(*g);
 }
 
+/* A domain costs a small record until its first shadow record (dom_ready). */
 static struct gdom *dom_get(struct shadow_drv *d, uint32_t id, bool *created)
 {
 	struct gdom *g = dom_find(d, id);
@@ -336,45 +381,59 @@ static struct gdom *dom_get(struct shadow_drv *d, uint32_t id, bool *created)
 
 		if (!nd)
 			return NULL;
+		state_add(d, (int64_t)((n - d->cap_doms) * sizeof(*nd)));
 		d->doms = nd;
 		d->cap_doms = n;
 	}
 	g = calloc(1, sizeof(*g));
-	if (!g || htab_init(&g->gpts) || htab_init(&g->ases) ||
-	    !(g->m = shadow_model_create(d->pol, &d->p))) {
-		dom_free(g);
+	if (!g)
 		return NULL;
-	}
+	state_add(d, sizeof(*g));
 	g->id = id;
-	if (!d->have_series_dom) {
-		d->have_series_dom = true;
-		d->series_dom = id;
-	}
-	if (d->series_dom == id) {
-		g->m->observe = observe_occupancy;
-		g->m->observe_arg = d;
-	}
+	g->tdp = d->tdp != 0;
+	htab_put(&d->dom_index, g, id, gdom_key);
 	d->doms[d->ndoms++] = g;
 	*created = true;
 	return g;
 }
 
-static struct gvcpu *vcpu_get(struct gdom *g, uint32_t v)
+/* The domain's pool and tables, made when it first needs them.  0 or -ENOMEM. */
+static int dom_ready(struct shadow_drv *d, struct gdom *g)
 {
-	if (v >= g->nvcpus) {
-		uint32_t n = g->nvcpus ? g->nvcpus : 4;
-		struct gvcpu *nv;
-
-		while (n <= v)
-			n *= 2;
-		nv = realloc(g->vcpus, n * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		memset(nv + g->nvcpus, 0, (n - g->nvcpus) * sizeof(*nv));
-		g->vcpus = nv;
-		g->nvcpus = n;
+	if (g->m)
+		return 0;
+	if ((!g->gpts.b && htab_init(&g->gpts, 16, &d->state_bytes)) ||
+	    (!g->ases.b && htab_init(&g->ases, 16, &d->state_bytes)) ||
+	    (!g->vcpus.b && htab_init(&g->vcpus, 4, &d->state_bytes)))
+		return -ENOMEM;
+	g->m = shadow_model_create(d->pol, &d->p);
+	if (!g->m)
+		return -ENOMEM;
+	model_bytes_sync(d, g);
+	if (!d->have_series_dom) {
+		d->have_series_dom = true;
+		d->series_dom = (uint32_t)g->id;
 	}
-	return &g->vcpus[v];
+	if (d->series_dom == g->id) {
+		g->m->observe = observe_occupancy;
+		g->m->observe_arg = d;
+	}
+	return 0;
+}
+
+static struct gvcpu *vcpu_get(struct shadow_drv *d, struct gdom *g, uint32_t id)
+{
+	struct gvcpu *v = htab_find(&g->vcpus, id, gvcpu_key);
+
+	if (v)
+		return v;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	state_add(d, sizeof(*v));
+	v->id = id;
+	htab_put(&g->vcpus, v, id, gvcpu_key);
+	return v;
 }
 
 static struct gas *gas_new(struct gdom *g, uint64_t root, uint8_t level)
@@ -426,14 +485,16 @@ static struct gas *current_as(struct gdom *g, struct gvcpu *v)
 /* Drops every vCPU reference to as (its root died). */
 static void forget_as(struct gdom *g, struct gas *as)
 {
-	uint32_t i;
+	size_t i;
+	struct gvcpu *v;
 
-	for (i = 0; i < g->nvcpus; i++) {
-		if (g->vcpus[i].loaded == as)
-			g->vcpus[i].loaded = NULL;
-		if (g->vcpus[i].building == as)
-			g->vcpus[i].building = NULL;
-	}
+	for (i = 0; i < g->vcpus.nb; i++)
+		for (v = g->vcpus.b[i]; v; v = v->hnext) {
+			if (v->loaded == as)
+				v->loaded = NULL;
+			if (v->building == as)
+				v->building = NULL;
+		}
 }
 
 /* The root died: its shadow root and synthetic tables go; the struct stays while tables
@@ -442,9 +503,11 @@ static void as_end(struct shadow_drv *d, struct gdom *g, struct gas *as)
 {
 	unsigned l;
 
-	shadow_guest_free(g->m, root_key(as));
-	for (l = 1; l < as->root_level; l++)
-		shadow_guest_free(g->m, syn_key(as, l));
+	if (!g->tdp) {          /* EPT tables outlive guest tables */
+		shadow_guest_free(g->m, root_key(as));
+		for (l = 1; l < as->root_level; l++)
+			shadow_guest_free(g->m, syn_key(as, l));
+	}
 	forget_as(g, as);
 	if (as->in_hash) {
 		htab_del(&g->ases, as, as->root);
@@ -461,7 +524,8 @@ static void table_end(struct gdom *g, struct gpt *t)
 	struct gas *as = t->as;
 	struct shadow_key k = { t->gfn, t->level };
 
-	shadow_guest_free(g->m, k);
+	if (!g->tdp)
+		shadow_guest_free(g->m, k);
 	htab_del(&g->gpts, t, t->gfn);
 	if (as->last[t->level] == t->gfn)
 		as->last[t->level] = NONE;
@@ -634,6 +698,67 @@ static uint64_t fault_leaf(const struct shadow_drv *d, const struct gas *as, uin
 	return as->leaves[env_mix64(frame) % as->nleaves];
 }
 
+/* ---- EPT/TDP (tdp = 1) ------------------------------------------------------------------- */
+
+/*
+ * The pool holds the EPT tables: a direct map of guest-physical memory.  A table at level
+ * l covers 2^(9 l) guest frames (a leaf table: 2 MiB), so its key is the frame >> 9 l.
+ * Each vCPU has its own root (in 2009 KVM keyed the direct root by the vCPU's cr3, so
+ * vCPUs running different processes had different roots), loaded at its first access;
+ * guest cr3 loads do not exit.  The hardware sets no accessed bit (model parameter tdp).
+ */
+static struct shadow_key ept_root(uint32_t vcpu)
+{
+	struct shadow_key k = { SYN_BIT | vcpu, 4 };
+
+	return k;
+}
+
+/* One guest-physical access: the EPT walk root -> L3 -> L2 -> leaf table. */
+static int ept_walk(struct shadow_drv *d, struct gdom *g, uint32_t vcpu, uint64_t frame)
+{
+	struct shadow_key path[4] = { ept_root(vcpu), { frame >> 27, 3 }, { frame >> 18, 2 },
+				      { frame >> 9, 1 } };
+	struct shadow_vcpu_info vi;
+	int rc;
+
+	if (shadow_vcpu_info(g->m, vcpu, &vi) || !vi.cr3.level) {
+		d->ept_root_loads++;    /* the vCPU's first entry: mmu_alloc_roots */
+		rc = shadow_load_root(g->m, vcpu, path[0]);
+		if (rc < 0)
+			return rc;
+	}
+	d->ept_walks++;
+	return shadow_walk(g->m, vcpu, path, 4, false);
+}
+
+/* The guest's own walk to table t reads each of its tables through the EPT. */
+static int ept_guest_walk(struct shadow_drv *d, struct gdom *g, uint32_t vcpu, struct gpt *t,
+			  uint64_t frame)
+{
+	struct shadow_key path[SHADOW_MAX_LEVELS];
+	struct gas *as = t ? t->as : htab_find(&g->ases, frame, gas_key);
+	bool synthetic;
+	unsigned n, i;
+	int rc = 0, r1;
+
+	if (!as) {
+		d->unknown_accesses++;
+		return ept_walk(d, g, vcpu, frame);
+	}
+	n = build_path(g, as, t ? t->gfn : as->root, t ? t->level : as->root_level, path,
+		       &synthetic);
+	for (i = 0; i < n; i++) {
+		if (path[i].gfn & SYN_BIT)
+			continue;       /* a table the trace never showed: no address to walk */
+		r1 = ept_walk(d, g, vcpu, path[i].gfn);
+		if (r1 < 0)
+			return r1;
+		rc |= r1;
+	}
+	return rc;
+}
+
 /* ---- records --------------------------------------------------------------------------- */
 
 static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
@@ -656,17 +781,25 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	case TR_PAGE_FAULT:
 	case TR_PT_ACCESS:
 		break;
+	case TR_PAGE_WRITE:
+		if (d->tdp)
+			break;            /* under EPT every guest-physical access may need a walk */
+		d->ignored_records++;
+		return 0;
 	case TR_DOMAIN_DESTROY:
 		g = dom_find(d, r->domain);
 		if (g) {
-			if (shadow_check(g->m))
-				d->violations++;
-			add_stats(&d->st, &g->m->stats);
-			work_accumulate(&d->total, &g->m->work);
-			dom_free(g);
+			if (g->m) {
+				if (shadow_check(g->m))
+					d->violations++;
+				add_stats(&d->st, &g->m->stats);
+				work_accumulate(&d->total, &g->m->work);
+			}
+			htab_del(&d->dom_index, g, g->id);
 			for (uint32_t i = 0; i < d->ndoms; i++)
 				if (d->doms[i] == g)
 					d->doms[i] = d->doms[--d->ndoms];
+			dom_free(d, g);
 		}
 		return 0;
 	default:
@@ -681,7 +814,16 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	}
 	if (created && r->type != TR_DOMAIN_CREATE)
 		d->implicit_domains++;
-	v = vcpu_get(g, r->vcpu);
+	if (r->type == TR_DOMAIN_CREATE) {
+		sim_digest_add(s, 0);     /* as a record that did no work */
+		return 0;                 /* nothing more until the domain does something */
+	}
+	if (dom_ready(d, g)) {
+		snprintf(s->err, sizeof(s->err), "out of memory creating the shadow state of domain %u",
+			 r->domain);
+		return -1;
+	}
+	v = vcpu_get(d, g, r->vcpu);
 	if (!v) {
 		snprintf(s->err, sizeof(s->err), "out of memory for vCPU %u", r->vcpu);
 		return -1;
@@ -689,6 +831,8 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	switch (r->type) {
 	case TR_PT_ALLOC:
 		rc = pt_alloc(d, g, v, r);
+		if (rc >= 0 && g->tdp)
+			rc = ept_walk(d, g, r->vcpu, r->frame);   /* the guest writes the new table */
 		break;
 	case TR_PT_FREE:
 		pt_free(d, g, r);
@@ -707,6 +851,10 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		}
 		v->loaded = as;
 		v->building = NULL;
+		if (g->tdp) {     /* no exit under EPT; the next guest walk reads the new root */
+			rc = ept_walk(d, g, r->vcpu, r->frame);
+			break;
+		}
 		rc = shadow_load_root(g->m, r->vcpu, root_key(as));
 		if (rc >= 0 && d->resume_walk && as->has_walked) {
 			int rw = walk_to(d, g, r->vcpu, as, as->walked, 1, true);
@@ -720,6 +868,11 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		break;
 	case TR_PAGE_FAULT:
 		d->page_faults++;
+		if (g->tdp) {     /* the guest handles it; the page it fills is touched */
+			if (r->frame != NONE)
+				rc = ept_walk(d, g, r->vcpu, r->frame);
+			break;
+		}
 		as = current_as(g, v);
 		if (!as) {
 			rc = -ENOMEM;
@@ -731,7 +884,9 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		struct gpt *t = htab_find(&g->gpts, r->frame, gpt_key);
 
 		d->pt_accesses++;
-		if (t) {
+		if (g->tdp) {
+			rc = ept_guest_walk(d, g, r->vcpu, t, r->frame);
+		} else if (t) {
 			rc = walk_to(d, g, r->vcpu, t->as, t->gfn, t->level, r->arg != 0);
 		} else if ((as = htab_find(&g->ases, r->frame, gas_key))) {
 			rc = walk_to(d, g, r->vcpu, as, as->root, as->root_level, r->arg != 0);
@@ -740,9 +895,13 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		}
 		break;
 	}
+	case TR_PAGE_WRITE:
+		rc = ept_walk(d, g, r->vcpu, r->frame);
+		break;
 	default:
 		break;
 	}
+	model_bytes_sync(d, g);
 	ns = take_work(d, g->m);
 	d->shadow_ns += ns;
 	if (rc == 1)
@@ -813,6 +972,12 @@ static void *shadow_create(struct sim *s, const char *policy, const struct param
 	d->series_to = param_get(ps, "series_to_ns");
 	d->fault_leaf = param_get(ps, "fault_leaf");
 	d->resume_walk = param_get(ps, "resume_walk");
+	d->tdp = p.tdp;
+	if (htab_init(&d->dom_index, 16, &d->state_bytes)) {
+		free(d);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	return d;
 }
 
@@ -829,6 +994,8 @@ static void shadow_report(void *ctx, struct sim *s, struct metrics *mx)
 	for (i = 0; i < d->ndoms; i++) {
 		struct gdom *g = d->doms[i];
 
+		if (!g->m)
+			continue;         /* created, never used */
 		if (shadow_check(g->m))
 			d->violations++;
 		add_stats(&st, &g->m->stats);
@@ -848,6 +1015,13 @@ static void shadow_report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "leaves_zapped", (double)st.leaves_zapped);
 	metrics_set(mx, "parentless_zapped", (double)st.parentless_zapped);
 	metrics_set(mx, "root_reloads", (double)st.root_reloads);
+	metrics_set(mx, "reload_requests", (double)st.reload_requests);
+	metrics_set(mx, "invalid_roots_freed", (double)st.invalid_roots_freed);
+	metrics_set(mx, "invalid_peak", (double)st.invalid_peak);
+	metrics_set(mx, "reclaim_stuck", (double)st.reclaim_stuck);
+	metrics_set(mx, "ept_walks", (double)d->ept_walks);
+	metrics_set(mx, "ept_root_loads", (double)d->ept_root_loads);
+	metrics_set(mx, "state_bytes_peak", (double)d->state_bytes_peak);
 	metrics_set(mx, "reclaims", (double)st.reclaims);
 	metrics_set(mx, "pages_scanned", (double)st.pages_scanned);
 	metrics_set(mx, "pages_scanned_per_reclaim_mean",
@@ -896,7 +1070,8 @@ static void shadow_destroy(void *ctx)
 	if (!d)
 		return;
 	for (i = 0; i < d->ndoms; i++)
-		dom_free(d->doms[i]);
+		dom_free(d, d->doms[i]);
+	htab_fini(&d->dom_index);
 	free(d->doms);
 	free(d->occ);
 	free(d);

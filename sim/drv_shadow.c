@@ -119,6 +119,12 @@ struct htab {                    /* chained hash by a 64-bit key, grows by doubl
 	uint64_t *bytes;         /* the driver's state bytes, kept up to date */
 };
 
+/* A domain_create seen for a domain that has done nothing yet: all it costs. */
+struct dom_seen {
+	struct dom_seen *hnext;
+	uint64_t id;
+};
+
 struct gdom {
 	struct gdom *hnext;      /* d->dom_index chain */
 	uint64_t id;
@@ -141,6 +147,7 @@ struct shadow_drv {
 	struct gdom **doms;      /* in order of creation (reports), and an index by id */
 	uint32_t ndoms, cap_doms;
 	struct htab dom_index;
+	struct htab dom_seen;    /* created, not yet used (struct dom_seen) */
 	uint64_t state_bytes, state_bytes_peak;   /* per-domain and per-vCPU state, models' */
 	uint64_t ept_walks, ept_root_loads;
 	uint32_t series_dom;     /* the domain whose occupancy is the series */
@@ -193,6 +200,7 @@ static uint64_t gpt_key(void *e) { return ((struct gpt *)e)->gfn; }
 static uint64_t gas_key(void *e) { return ((struct gas *)e)->root; }
 static uint64_t gvcpu_key(void *e) { return ((struct gvcpu *)e)->id; }
 static uint64_t gdom_key(void *e) { return ((struct gdom *)e)->id; }
+static uint64_t seen_key(void *e) { return ((struct dom_seen *)e)->id; }
 
 static void *htab_find(const struct htab *h, uint64_t gfn, uint64_t (*key)(void *))
 {
@@ -786,7 +794,14 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 			break;            /* under EPT every guest-physical access may need a walk */
 		d->ignored_records++;
 		return 0;
-	case TR_DOMAIN_DESTROY:
+	case TR_DOMAIN_DESTROY: {
+		struct dom_seen *ds = htab_find(&d->dom_seen, r->domain, seen_key);
+
+		if (ds) {          /* created and destroyed without doing anything */
+			htab_del(&d->dom_seen, ds, ds->id);
+			free(ds);
+			d->state_bytes -= sizeof(*ds);
+		}
 		g = dom_find(d, r->domain);
 		if (g) {
 			if (g->m) {
@@ -802,8 +817,26 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 			dom_free(d, g);
 		}
 		return 0;
+	}
 	default:
 		d->ignored_records++;
+		return 0;
+	}
+	if (r->type == TR_DOMAIN_CREATE) {
+		/* a domain costs only this until it does something */
+		if (!dom_find(d, r->domain) && !htab_find(&d->dom_seen, r->domain, seen_key)) {
+			struct dom_seen *ds = calloc(1, sizeof(*ds));
+
+			if (!ds) {
+				snprintf(s->err, sizeof(s->err), "out of memory recording domain %u",
+					 r->domain);
+				return -1;
+			}
+			ds->id = r->domain;
+			htab_put(&d->dom_seen, ds, ds->id, seen_key);
+			state_add(d, sizeof(*ds));
+		}
+		sim_digest_add(s, 0);     /* as a record that did no work */
 		return 0;
 	}
 	g = dom_get(d, r->domain, &created);
@@ -812,11 +845,16 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 			 r->domain);
 		return -1;
 	}
-	if (created && r->type != TR_DOMAIN_CREATE)
-		d->implicit_domains++;
-	if (r->type == TR_DOMAIN_CREATE) {
-		sim_digest_add(s, 0);     /* as a record that did no work */
-		return 0;                 /* nothing more until the domain does something */
+	if (created) {
+		struct dom_seen *ds = htab_find(&d->dom_seen, r->domain, seen_key);
+
+		if (ds) {
+			htab_del(&d->dom_seen, ds, ds->id);
+			free(ds);
+			d->state_bytes -= sizeof(*ds);
+		} else {
+			d->implicit_domains++;
+		}
 	}
 	if (dom_ready(d, g)) {
 		snprintf(s->err, sizeof(s->err), "out of memory creating the shadow state of domain %u",
@@ -973,7 +1011,9 @@ static void *shadow_create(struct sim *s, const char *policy, const struct param
 	d->fault_leaf = param_get(ps, "fault_leaf");
 	d->resume_walk = param_get(ps, "resume_walk");
 	d->tdp = p.tdp;
-	if (htab_init(&d->dom_index, 16, &d->state_bytes)) {
+	if (htab_init(&d->dom_index, 16, &d->state_bytes) ||
+	    htab_init(&d->dom_seen, 16, &d->state_bytes)) {
+		htab_fini(&d->dom_index);
 		free(d);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -1072,6 +1112,14 @@ static void shadow_destroy(void *ctx)
 	for (i = 0; i < d->ndoms; i++)
 		dom_free(d, d->doms[i]);
 	htab_fini(&d->dom_index);
+	for (i = 0; d->dom_seen.b && i < d->dom_seen.nb; i++)
+		while (d->dom_seen.b[i]) {
+			struct dom_seen *ds = d->dom_seen.b[i];
+
+			d->dom_seen.b[i] = ds->hnext;
+			free(ds);
+		}
+	htab_fini(&d->dom_seen);
 	free(d->doms);
 	free(d->occ);
 	free(d);

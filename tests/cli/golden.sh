@@ -19,6 +19,7 @@ cases=(
 	"destroy-create-deferred|--scenario destroy-create --set mem_mb=64 --set spare_mb=8 --set pcpus=8 --set batch=64 --set kick_pages=64 --model scrub --policy deferred --profile seed-2013-scrub --seed 5"
 	"churn-lazy|--scenario churn --set guests=2 --set guest_mib=16 --set duration_ms=1000 --set period_ms=1000 --set life_ms=100 --set host_mem_pages=5000 --set lazy_pages=64 --model hinting --policy lazy --seed 5"
 	"working-set-accessed|--scenario working-set --set switches=300 --set churn_pct=5 --model shadow --policy accessed --seed 2"
+	"long-lived-fifo-invalid-roots|--scenario long-lived --set switches=300 --model shadow --policy fifo --seed 2"
 )
 
 canon() { # JSON on stdin -> metrics and event digest, one per line

@@ -57,6 +57,8 @@ static const char *const shadow_policy_docs[] = {
 
 enum { FL_SPREAD, FL_NEWEST };
 static const char *const fault_leaf_choices[] = { "spread", "newest", NULL };
+enum { TR_PER_VCPU, TR_SHARED };
+static const char *const tdp_roots_choices[] = { "per-vcpu", "shared", NULL };
 
 /*
  * The recorded traces say which frame a fault populated, not which leaf table maps it.
@@ -71,6 +73,9 @@ static const struct param_def machine_params[] = {
 	{ "resume_walk", PARAM_INT, 1, 0, 1, NULL,
 	  "1: after a cr3 load the process resumes where it stopped: a walk to the leaf it "
 	  "last walked to (the traces show faults, not the accesses that need no fault)" },
+	{ "tdp_roots", PARAM_CHOICE, TR_PER_VCPU, 0, 0, tdp_roots_choices,
+	  "tdp=1: per-vcpu (2009: the direct root was keyed by the vCPU's cr3, so vCPUs had "
+	  "their own) or shared (from 2.6.36 one direct root for every vCPU)" },
 	{ "series_from_ns", PARAM_INT, 0, 0, UINT64_MAX, NULL,
 	  "occupancy series: first instant recorded (ns)" },
 	{ "series_to_ns", PARAM_INT, UINT64_MAX, 1, UINT64_MAX, NULL,
@@ -144,6 +149,7 @@ struct shadow_drv {
 	uint64_t fault_leaf;     /* FL_SPREAD or FL_NEWEST */
 	uint64_t resume_walk;
 	uint64_t tdp;            /* the pool holds EPT tables (model parameter tdp) */
+	uint64_t tdp_roots;      /* TR_PER_VCPU or TR_SHARED */
 	struct gdom **doms;      /* in order of creation (reports), and an index by id */
 	uint32_t ndoms, cap_doms;
 	struct htab dom_index;
@@ -715,9 +721,9 @@ static uint64_t fault_leaf(const struct shadow_drv *d, const struct gas *as, uin
  * vCPUs running different processes had different roots), loaded at its first access;
  * guest cr3 loads do not exit.  The hardware sets no accessed bit (model parameter tdp).
  */
-static struct shadow_key ept_root(uint32_t vcpu)
+static struct shadow_key ept_root(const struct shadow_drv *d, uint32_t vcpu)
 {
-	struct shadow_key k = { SYN_BIT | vcpu, 4 };
+	struct shadow_key k = { SYN_BIT | (d->tdp_roots == TR_SHARED ? 0 : vcpu), 4 };
 
 	return k;
 }
@@ -725,7 +731,7 @@ static struct shadow_key ept_root(uint32_t vcpu)
 /* One guest-physical access: the EPT walk root -> L3 -> L2 -> leaf table. */
 static int ept_walk(struct shadow_drv *d, struct gdom *g, uint32_t vcpu, uint64_t frame)
 {
-	struct shadow_key path[4] = { ept_root(vcpu), { frame >> 27, 3 }, { frame >> 18, 2 },
+	struct shadow_key path[4] = { ept_root(d, vcpu), { frame >> 27, 3 }, { frame >> 18, 2 },
 				      { frame >> 9, 1 } };
 	struct shadow_vcpu_info vi;
 	int rc;
@@ -1011,6 +1017,7 @@ static void *shadow_create(struct sim *s, const char *policy, const struct param
 	d->fault_leaf = param_get(ps, "fault_leaf");
 	d->resume_walk = param_get(ps, "resume_walk");
 	d->tdp = p.tdp;
+	d->tdp_roots = param_get(ps, "tdp_roots");
 	if (htab_init(&d->dom_index, 16, &d->state_bytes) ||
 	    htab_init(&d->dom_seen, 16, &d->state_bytes)) {
 		htab_fini(&d->dom_index);

@@ -21,7 +21,11 @@ expect_grep tdp_walks_the_ept '"ept_walks":[1-9][0-9]*' "$TMP/out"
 expect_grep tdp_has_one_root_per_vcpu '"ept_root_loads":2,' "$TMP/out"
 expect_grep tdp_sets_no_accessed_bit '"ptes_cleared":0,' "$TMP/out"
 
+expect_status 0 tdp_shared_root_runs "$MEMSIM" run "${ll[@]}" --policy fifo --set tdp=1 --set tdp_roots=shared --json
+expect_grep tdp_shared_root_walks_the_ept '"ept_walks":[1-9][0-9]*' "$TMP/out"
+
 # bad input: one line, exit 2
+expect_status 2 tdp_roots_is_a_choice "$MEMSIM" run "${ll[@]}" --policy fifo --set tdp=1 --set tdp_roots=each
 expect_status 2 tdp_refuses_accessed "$MEMSIM" run "${ll[@]}" --policy accessed --set tdp=1
 expect_grep tdp_refusal_says_why 'policy accessed needs accessed bits.*tdp=1' "$TMP/err"
 n=$(wc -l <"$TMP/err")

@@ -32,8 +32,13 @@
  *                             not (a prefetch) — synthetic traces carry these
  *     A fault or access in an address space that is not the one the model has in the vCPU's
  *     cr3 first loads it (implicit_loads: exec, or faults before the first cr3 record).
- *   - Occupancy (pages in the pool) is a time series: every change of the first domain's
- *     pool, between series_from_ns and series_to_ns.
+ *   - Occupancy (pages in the pool) is a time series: every change of the pool of the first
+ *     domain that uses one, between series_from_ns and series_to_ns.
+ *   - tdp = 1 (EPT): the pool holds the EPT tables; every guest-physical access (page_write,
+ *     page_fault, the guest's own walk in pt_access, pt_alloc, cr3_load) is an EPT walk to
+ *     its frame; roots are per vCPU (or shared, tdp_roots) and guest frees leave them alone.
+ *   - State follows use: a domain_create costs a 16-byte entry until the domain acts; vCPU
+ *     state (here and in the model) is made on the vCPU's first record (state_bytes_peak).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * models/shadow.c — shadow-page pool and reclaim (seed 003): the mechanism (pages, links,
- * walks, make-room, zap), the three policies (fifo, clock, accessed) and the whole-model
+ * walks, make-room, zap, invalid roots and reloads), the policies (fifo, fifo-skip-roots,
+ * clock, accessed) and the whole-model
  * check.  models/shadow.h states the mechanism and the invariants; docs/models/shadow.md
  * explains the model and the results.
  *
@@ -11,6 +12,8 @@
  *   [pool] --walk passes through--> accessed bits set on its parent PTEs (no work)
  *   [pool] --make_room picks it--> zap (recycled; a ghost remembers the key) --> (absent)
  *   [pool] --guest frees the table--> zap (zaps_guest; ghost forgotten) --> (absent)
+ *   [pool, loaded root] --zap--> invalid [pool, head of the list, not hashed]
+ *                        --last vCPU reloads or loads another cr3--> freed --> (absent)
  *   [pool] --a parent is zapped--> loses that parent PTE (an orphan if it was the last)
  *
  * Where the work is: building and zapping are priced per page (WU_SHADOW_BUILD/ZAP); links
@@ -37,6 +40,17 @@ struct shadow_page {
 	uint32_t nparents, nchildren;
 	uint8_t level;
 	bool accessed;                  /* the accessed policy's flag */
+	bool invalid;                   /* a zapped root still loaded on a vCPU (role.invalid) */
+};
+
+/* What the model knows of one vCPU; made on its first operation. */
+struct shadow_vcpu {
+	struct shadow_vcpu *hnext;      /* m->vhash chain */
+	struct env_list node;           /* on m->vcpus */
+	uint32_t id;
+	struct shadow_key key;          /* its cr3 (level 0: none) */
+	struct shadow_page *root;       /* the page it runs on (may be invalid), NULL: none */
+	bool reload_pending;            /* KVM_REQ_MMU_RELOAD */
 };
 
 struct shadow_ghost {
@@ -65,6 +79,13 @@ const struct model_param shadow_param_table[SHADOW_NPARAMS] = {
 	{ "hand_persist", 1, 0, 1,
 	  "clock: 1 the hand resumes where it stopped; 0 every scan starts at the tail (the seed "
 	  "patch as written)" },
+	{ "clock_fallback_skips_roots", 0, 0, 1,
+	  "clock, when the window held no idle page: 0 the first leaf seen, else the tail even if "
+	  "a loaded root (the seed patch); 1 the first leaf, else a page that is not a loaded "
+	  "root (memsim's refinement)" },
+	{ "tdp", 0, 0, 1,
+	  "1: EPT/TDP, the pool holds the EPT tables and the hardware sets no accessed bit "
+	  "(policy accessed is refused)" },
 };
 
 void shadow_params_default(struct shadow_params *p)
@@ -74,6 +95,8 @@ void shadow_params_default(struct shadow_params *p)
 	p->refill = shadow_param_table[2].def;
 	p->overscan_div = shadow_param_table[3].def;
 	p->hand_persist = shadow_param_table[4].def;
+	p->clock_fallback_skips_roots = shadow_param_table[5].def;
+	p->tdp = shadow_param_table[6].def;
 }
 
 int shadow_params_validate(const struct shadow_params *p)
@@ -83,7 +106,7 @@ int shadow_params_validate(const struct shadow_params *p)
 	if (p->min_free < 1 || p->min_free > p->refill || p->refill > p->limit)
 		return -EINVAL;
 	if (p->overscan_div < 1 || p->overscan_div > shadow_param_table[3].max ||
-	    p->hand_persist > 1)
+	    p->hand_persist > 1 || p->clock_fallback_skips_roots > 1 || p->tdp > 1)
 		return -EINVAL;
 	return 0;
 }
@@ -263,6 +286,25 @@ const struct shadow_policy shadow_fifo_policy = {
 	.pick_victim = fifo_pick,
 };
 
+/* Today's KVM (kvm_mmu_zap_oldest_mmu_pages): from the tail, skip pages with root_count. */
+static struct shadow_page *fifo_skip_roots_pick(struct shadow_model *m)
+{
+	struct env_list *n;
+
+	for (n = m->active.prev; n != &m->active; n = n->prev) {
+		scan_one(m);
+		if (!sp_of(n)->root_count)
+			return sp_of(n);
+	}
+	return NULL;                         /* only loaded roots: nothing can be freed */
+}
+
+const struct shadow_policy shadow_fifo_skip_roots_policy = {
+	.name = "fifo-skip-roots",
+	.doc = "zap the oldest shadow page that no vCPU has loaded (KVM today)",
+	.pick_victim = fifo_skip_roots_pick,
+};
+
 static struct shadow_page *clock_pick(struct shadow_model *m)
 {
 	struct shadow_page *leaf = NULL, *nonroot = NULL, *victim = NULL;
@@ -289,13 +331,19 @@ static struct shadow_page *clock_pick(struct shadow_model *m)
 		}
 	}
 	m->hand = m->p.hand_persist ? n : NULL;
-	return victim ? victim : overscan_fallback(m, leaf, nonroot);
+	if (victim)
+		return victim;
+	if (m->p.clock_fallback_skips_roots)
+		return overscan_fallback(m, leaf, nonroot);
+	/* the patch: "prev ? prev : the tail", and the tail may be a loaded root */
+	m->stats.overscans++;
+	return leaf ? leaf : sp_of(tail_of(m));
 }
 
 const struct shadow_policy shadow_clock_policy = {
 	.name = "clock",
 	.doc = "a hand skips pages whose parent PTEs were accessed (clearing the bits) and "
-	       "loaded roots; after used/4 pages, the first leaf seen",
+	       "loaded roots; after used/4 pages, the first leaf seen, else the tail",
 	.pick_victim = clock_pick,
 };
 
@@ -354,10 +402,19 @@ const struct shadow_policy shadow_accessed_policy = {
 
 const struct shadow_policy *const shadow_policies[] = {
 	&shadow_fifo_policy,
+	&shadow_fifo_skip_roots_policy,
 	&shadow_clock_policy,
 	&shadow_accessed_policy,
 	NULL,
 };
+
+int shadow_policy_usable(const struct shadow_policy *pol, const struct shadow_params *p)
+{
+	/* Avi's flag is fed by accessed bits; EPT of 2009 sets none, so it has nothing to use */
+	if (!pol || !p || (p->tdp && pol == &shadow_accessed_policy))
+		return -EINVAL;
+	return 0;
+}
 
 const struct shadow_policy *shadow_policy_find(const char *name)
 {
@@ -447,33 +504,8 @@ static struct shadow_page *build(struct shadow_model *m, struct shadow_key k)
 	return sp;
 }
 
-static void zap(struct shadow_model *m, struct shadow_page *sp, bool by_reclaim)
+static void free_page(struct shadow_model *m, struct shadow_page *sp)
 {
-	bool parentless = !sp->nparents && !sp->root_count;
-	uint32_t v;
-
-	while (!env_list_empty(&sp->parents))
-		link_drop(m, env_container_of(sp->parents.next, struct shadow_spte, cnode), false);
-	while (!env_list_empty(&sp->children))
-		link_drop(m, env_container_of(sp->children.next, struct shadow_spte, pnode), true);
-	if (sp->root_count) {
-		/* the vCPUs keep their cr3; their next walk rebuilds the root */
-		for (v = 0; v < m->nvcpus; v++)
-			if (m->vcpu_root[v] == sp)
-				m->vcpu_root[v] = NULL;
-		if (by_reclaim)
-			m->stats.roots_zapped++;
-	}
-	if (by_reclaim) {
-		if (parentless)
-			m->stats.parentless_zapped++;
-		m->stats.recycled++;
-		if (sp->level == SHADOW_LEAF)
-			m->stats.leaves_zapped++;
-		ghost_add(m, sp->gfn, sp->level);
-	} else {
-		m->stats.zaps_guest++;
-	}
 	if (m->pol->page_removed)
 		m->pol->page_removed(m, sp);
 	if (m->hand == &sp->link) {
@@ -482,12 +514,112 @@ static void zap(struct shadow_model *m, struct shadow_page *sp, bool by_reclaim)
 			m->hand = NULL;            /* it was the only page */
 	}
 	env_list_del(&sp->link);
-	hash_remove(m, sp);
+	if (sp->invalid)
+		m->ninvalid--;
+	else
+		hash_remove(m, sp);
 	sh_free(m, sp, sizeof(*sp));
 	m->used--;
+	observe(m);
+}
+
+/* kvm_reload_remote_mmus: every vCPU running on a root reloads at its next entry. */
+static void request_reloads(struct shadow_model *m)
+{
+	struct env_list *n;
+
+	m->stats.reload_requests++;
+	for (n = m->vcpus.next; n != &m->vcpus; n = n->next) {
+		struct shadow_vcpu *vc = env_container_of(n, struct shadow_vcpu, node);
+
+		if (vc->root)
+			vc->reload_pending = true;
+	}
+}
+
+/* A zapped root that vCPUs still run on: invalid, not findable, at the head, kept. */
+static void invalidate_root(struct shadow_model *m, struct shadow_page *sp)
+{
+	if (!sp->invalid) {
+		sp->invalid = true;
+		hash_remove(m, sp);
+		m->ninvalid++;
+		if (m->ninvalid > m->stats.invalid_peak)
+			m->stats.invalid_peak = m->ninvalid;
+	}
+	if (m->hand == &sp->link) {
+		m->hand = toward_head(m, m->hand);
+		if (m->hand == &sp->link)
+			m->hand = NULL;
+	}
+	env_list_del(&sp->link);
+	env_list_add_head(&sp->link, &m->active);
+	request_reloads(m);
+}
+
+/* Returns true if the page left the pool (false: a loaded root, now invalid). */
+static bool zap(struct shadow_model *m, struct shadow_page *sp, bool by_reclaim)
+{
+	bool parentless = !sp->nparents && !sp->root_count;
+	struct env_list *n;
+
+	while (!env_list_empty(&sp->parents))
+		link_drop(m, env_container_of(sp->parents.next, struct shadow_spte, cnode), false);
+	while (!env_list_empty(&sp->children))
+		link_drop(m, env_container_of(sp->children.next, struct shadow_spte, pnode), true);
+	if (by_reclaim) {
+		if (parentless)
+			m->stats.parentless_zapped++;
+		if (sp->root_count)
+			m->stats.roots_zapped++;
+		m->stats.recycled++;
+		if (sp->level == SHADOW_LEAF)
+			m->stats.leaves_zapped++;
+		if (!sp->invalid)            /* an invalid root's key may live again already */
+			ghost_add(m, sp->gfn, sp->level);
+	} else {
+		m->stats.zaps_guest++;
+	}
 	m->stats.zaps++;
 	work_add(&m->work, WU_SHADOW_ZAP, 1);
-	observe(m);
+	if (sp->root_count && !by_reclaim) {
+		/* the guest freed a table still in a cr3: a guest switches away before it frees
+		 * one, so the vCPUs on it let go now and have no cr3 until their next load */
+		for (n = m->vcpus.next; n != &m->vcpus && sp->root_count; n = n->next) {
+			struct shadow_vcpu *vc = env_container_of(n, struct shadow_vcpu, node);
+
+			if (vc->root == sp) {
+				vc->root = NULL;
+				vc->key.level = 0;
+				sp->root_count--;
+			}
+		}
+	}
+	if (sp->root_count) {
+		invalidate_root(m, sp);
+		return false;
+	}
+	free_page(m, sp);
+	return true;
+}
+
+/* A vCPU lets go of its root; an invalid root goes with its last vCPU (mmu_free_roots). */
+static void unpin(struct shadow_model *m, struct shadow_vcpu *vc)
+{
+	struct shadow_page *sp = vc->root;
+
+	vc->root = NULL;
+	if (!sp)
+		return;
+	sp->root_count--;
+	if (sp->invalid && !sp->root_count) {
+		while (!env_list_empty(&sp->children))
+			link_drop(m, env_container_of(sp->children.next, struct shadow_spte, pnode),
+				  true);
+		work_add(&m->work, WU_SHADOW_ZAP, 1);
+		m->stats.invalid_roots_freed++;
+		free_page(m, sp);
+	}
 }
 
 /* ---- walks -------------------------------------------------------------------------------- */
@@ -507,87 +639,150 @@ static int check_path(const struct shadow_key *path, unsigned n)
 	return 0;
 }
 
-static int vcpu_reserve(struct shadow_model *m, uint32_t vcpu)
+static struct shadow_vcpu *vcpu_find(const struct shadow_model *m, uint32_t vcpu)
 {
-	struct shadow_key *nk;
-	struct shadow_page **nr;
-	uint32_t n = m->nvcpus ? m->nvcpus : 4;
+	struct shadow_vcpu *vc;
+
+	if (!m->nvbuckets)
+		return NULL;
+	vc = m->vhash[env_mix64(vcpu) & (m->nvbuckets - 1)];
+	while (vc && vc->id != vcpu)
+		vc = vc->hnext;
+	return vc;
+}
+
+/* The vCPU's state, made on its first operation: memory follows the vCPUs used. */
+static int vcpu_get(struct shadow_model *m, uint32_t vcpu, struct shadow_vcpu **out)
+{
+	struct shadow_vcpu *vc;
+	uint32_t b;
 
 	if (vcpu >= SHADOW_MAX_VCPUS)
 		return -ERANGE;
-	if (vcpu < m->nvcpus)
-		return 0;
-	while (n <= vcpu)
-		n *= 2;
-	nk = sh_zalloc(m, n * sizeof(*nk));
-	nr = sh_zalloc(m, n * sizeof(*nr));
-	if (!nk || !nr) {
-		sh_free(m, nk, n * sizeof(*nk));
-		sh_free(m, nr, n * sizeof(*nr));
-		m->stats.alloc_failed++;
-		return -ENOMEM;
+	vc = vcpu_find(m, vcpu);
+	if (!vc && m->nvcpus >= 2 * m->nvbuckets) {
+		uint32_t nb = m->nvbuckets ? 2 * m->nvbuckets : 4, i;
+		struct shadow_vcpu **nh = sh_zalloc(m, nb * sizeof(*nh));
+
+		if (nh) {   /* without memory the chains just get longer */
+			for (i = 0; i < m->nvbuckets; i++)
+				while (m->vhash[i]) {
+					struct shadow_vcpu *x = m->vhash[i];
+
+					m->vhash[i] = x->hnext;
+					b = (uint32_t)(env_mix64(x->id) & (nb - 1));
+					x->hnext = nh[b];
+					nh[b] = x;
+				}
+			sh_free(m, m->vhash, m->nvbuckets * sizeof(*m->vhash));
+			m->vhash = nh;
+			m->nvbuckets = nb;
+		} else if (!m->nvbuckets) {
+			m->stats.alloc_failed++;
+			return -ENOMEM;
+		}
 	}
-	if (m->nvcpus) {
-		env_memcpy(nk, m->vcpu_key, m->nvcpus * sizeof(*nk));
-		env_memcpy(nr, m->vcpu_root, m->nvcpus * sizeof(*nr));
+	if (!vc) {
+		vc = sh_zalloc(m, sizeof(*vc));
+		if (!vc) {
+			m->stats.alloc_failed++;
+			return -ENOMEM;
+		}
+		vc->id = vcpu;
+		b = (uint32_t)(env_mix64(vcpu) & (m->nvbuckets - 1));
+		vc->hnext = m->vhash[b];
+		m->vhash[b] = vc;
+		env_list_add_tail(&vc->node, &m->vcpus);
+		m->nvcpus++;
 	}
-	sh_free(m, m->vcpu_key, m->nvcpus * sizeof(*nk));
-	sh_free(m, m->vcpu_root, m->nvcpus * sizeof(*nr));
-	m->vcpu_key = nk;
-	m->vcpu_root = nr;
-	m->nvcpus = n;
+	*out = vc;
 	return 0;
 }
 
-static unsigned missing_pages(const struct shadow_model *m, const struct shadow_key *path, unsigned n)
+static bool is_cr3(const struct shadow_vcpu *vc, struct shadow_key k)
+{
+	return vc && vc->key.level && vc->key.gfn == k.gfn && vc->key.level == k.level;
+}
+
+/* The page a walk's path[i] is: for the vCPU's cr3, the root it runs on (even invalid). */
+static struct shadow_page *path_page(const struct shadow_model *m, const struct shadow_vcpu *vc,
+				     const struct shadow_key *path, unsigned i)
+{
+	if (i == 0 && is_cr3(vc, path[0]) && vc->root)
+		return vc->root;
+	return hash_find(m, path[i]);
+}
+
+static unsigned missing_pages(const struct shadow_model *m, const struct shadow_vcpu *vc,
+			      const struct shadow_key *path, unsigned n)
 {
 	unsigned i, k = 0;
 
 	for (i = 0; i < n; i++)
-		k += !hash_find(m, path[i]);
+		k += !path_page(m, vc, path, i);
 	return k;
 }
 
 /*
  * Make room before a fault builds anything (kvm_mmu_free_some_pages): if fewer than min_free
  * pages are free, or fewer than the walk will build, zap victims until max(refill, pages to
- * build) are free.  A victim on the walk's own path just means one more page to build.
+ * build) are free.  A victim on the walk's own path just means one more page to build.  A
+ * loaded root zapped is not freed, so it does not count; if only roots are left (the policy
+ * finds no victim, or the pool went round without freeing), reclaim stops.  0, or -EBUSY if
+ * the walk still does not fit.
  */
-static void make_room(struct shadow_model *m, const struct shadow_key *path, unsigned n)
+static int make_room(struct shadow_model *m, const struct shadow_vcpu *vc,
+		     const struct shadow_key *path, unsigned n)
 {
-	uint64_t need = missing_pages(m, path, n);
+	uint64_t need = missing_pages(m, vc, path, n), futile = 0;
 	unsigned i;
 
 	if (m->p.limit - m->used >= m->p.min_free && m->p.limit - m->used >= need)
-		return;
+		return 0;
 	m->stats.reclaims++;
 	while (m->used && m->p.limit - m->used < ENV_MAX(m->p.refill, need)) {
 		struct shadow_page *v;
+		bool on_path = false;
 
 		m->scan_now = 0;
 		v = m->pol->pick_victim(m);
-		ENV_ASSERT(v != NULL);
 		m->stats.pages_scanned += m->scan_now;
 		if (m->scan_now > m->stats.scan_max)
 			m->stats.scan_max = m->scan_now;
+		if (!v)
+			break;
 		for (i = 0; i < n; i++)
-			if (key_eq(path[i], v->gfn, v->level))
-				need++;
-		zap(m, v, true);
+			if (v == path_page(m, vc, path, i))
+				on_path = true;
+		if (zap(m, v, true)) {
+			need += on_path;
+			futile = 0;
+		} else if (++futile > m->used) {
+			break;                    /* round the whole pool: only roots are left */
+		}
 	}
+	if (m->p.limit - m->used < need) {
+		m->stats.reclaim_stuck++;
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /* The trapped part of a walk: make room, then find or build every page and link. */
-static int walk_fault(struct shadow_model *m, uint32_t vcpu, const struct shadow_key *path,
+static int walk_fault(struct shadow_model *m, struct shadow_vcpu *vc, const struct shadow_key *path,
 		      unsigned n, bool set_accessed, bool is_load)
 {
 	struct shadow_page *prev = NULL;
 	bool fault = false;
 	unsigned i;
+	int rc = make_room(m, vc, path, n);
 
-	make_room(m, path, n);
+	if (rc)
+		return rc;
+	if (m->p.tdp)
+		set_accessed = false;        /* EPT (2009) has no accessed bit */
 	for (i = 0; i < n; i++) {
-		struct shadow_page *sp = hash_find(m, path[i]);
+		struct shadow_page *sp = path_page(m, vc, path, i);
 		bool found = sp != NULL;
 
 		if (!sp) {
@@ -597,14 +792,11 @@ static int walk_fault(struct shadow_model *m, uint32_t vcpu, const struct shadow
 				goto nomem;
 			fault = true;
 		}
-		if (i == 0 && m->vcpu_key[vcpu].level &&
-		    key_eq(m->vcpu_key[vcpu], sp->gfn, sp->level) && m->vcpu_root[vcpu] != sp) {
+		if (i == 0 && is_cr3(vc, path[0]) && vc->root != sp) {
 			if (found)
 				work_add(&m->work, WU_BUCKET_VISIT, 1);
-			m->vcpu_root[vcpu] = sp;
+			vc->root = sp;
 			sp->root_count++;
-			if (!is_load)
-				m->stats.root_reloads++;
 		}
 		if (prev) {
 			struct shadow_spte *e = link_find(prev, sp);
@@ -624,6 +816,7 @@ static int walk_fault(struct shadow_model *m, uint32_t vcpu, const struct shadow
 		}
 		prev = sp;
 	}
+	(void)is_load;
 	if (fault)
 		m->stats.shadow_faults++;
 	return fault;
@@ -634,32 +827,59 @@ nomem:
 	return -ENOMEM;
 }
 
+/*
+ * A reload request reaches the vCPU at its next entry: a forced exit, its root unpinned
+ * (an invalid one may go), its cr3's root found or rebuilt and pinned.  Its next walks
+ * relink the tree below the new root.
+ */
+static int reload_if_asked(struct shadow_model *m, struct shadow_vcpu *vc)
+{
+	if (!vc->reload_pending)
+		return 0;
+	vc->reload_pending = false;
+	m->stats.root_reloads++;
+	work_add(&m->work, WU_HYPERCALL, 1);
+	unpin(m, vc);
+	if (!vc->key.level)
+		return 0;
+	if (walk_fault(m, vc, &vc->key, 1, false, true) < 0)
+		return -ENOMEM;
+	if (m->pol->root_loaded && vc->root)
+		m->pol->root_loaded(m, vc->root);   /* a reload is a cr3 load too */
+	return 0;
+}
+
 int shadow_walk(struct shadow_model *m, uint32_t vcpu, const struct shadow_key *path,
 		unsigned n, bool set_accessed)
 {
 	struct shadow_page *pg[SHADOW_MAX_LEVELS];
+	struct shadow_vcpu *vc;
 	bool trap = false;
 	unsigned i;
 	int rc = check_path(path, n);
 
 	if (rc)
 		return rc;
-	rc = vcpu_reserve(m, vcpu);
+	rc = vcpu_get(m, vcpu, &vc);
 	if (rc)
 		return rc;
 	m->stats.walks++;
+	if (vc->reload_pending) {
+		rc = reload_if_asked(m, vc);
+		if (rc < 0)
+			return rc;
+	}
 	/* the hardware walk: does it find every page and every link? */
 	for (i = 0; i < n && !trap; i++) {
-		pg[i] = hash_find(m, path[i]);
+		pg[i] = path_page(m, vc, path, i);
 		if (!pg[i] || (i && !link_find(pg[i - 1], pg[i])))
 			trap = true;
 	}
-	if (m->vcpu_key[vcpu].level && key_eq(m->vcpu_key[vcpu], path[0].gfn, path[0].level) &&
-	    !m->vcpu_root[vcpu])
-		trap = true;                 /* its root was zapped: the vCPU reloads it */
+	if (is_cr3(vc, path[0]) && !vc->root)
+		trap = true;                 /* its root could not be rebuilt before */
 	if (trap)
-		return walk_fault(m, vcpu, path, n, set_accessed, false);
-	if (set_accessed)
+		return walk_fault(m, vc, path, n, set_accessed, false);
+	if (set_accessed && !m->p.tdp)
 		for (i = 1; i < n; i++)
 			link_find(pg[i - 1], pg[i])->accessed = true;
 	return 0;
@@ -667,24 +887,24 @@ int shadow_walk(struct shadow_model *m, uint32_t vcpu, const struct shadow_key *
 
 int shadow_load_root(struct shadow_model *m, uint32_t vcpu, struct shadow_key root)
 {
+	struct shadow_vcpu *vc;
 	int rc = check_path(&root, 1);
 
 	if (rc)
 		return rc;
-	rc = vcpu_reserve(m, vcpu);
+	rc = vcpu_get(m, vcpu, &vc);
 	if (rc)
 		return rc;
 	m->stats.walks++;
 	m->stats.root_loads++;
-	if (m->vcpu_root[vcpu]) {
-		m->vcpu_root[vcpu]->root_count--;
-		m->vcpu_root[vcpu] = NULL;
-	}
-	m->vcpu_key[vcpu] = root;
+	/* the new cr3 does what the pending reload would: unpin, then load */
+	vc->reload_pending = false;
+	unpin(m, vc);
+	vc->key = root;
 	/* a cr3 load always traps: make room, look the root up, build it if needed */
-	rc = walk_fault(m, vcpu, &root, 1, false, true);
-	if (rc >= 0 && m->pol->root_loaded)
-		m->pol->root_loaded(m, m->vcpu_root[vcpu]);
+	rc = walk_fault(m, vc, &root, 1, false, true);
+	if (rc >= 0 && m->pol->root_loaded && vc->root)
+		m->pol->root_loaded(m, vc->root);
 	return rc;
 }
 
@@ -710,7 +930,7 @@ struct shadow_model *shadow_model_create(const struct shadow_policy *pol,
 	struct shadow_model *m;
 	uint32_t nb = 64;
 
-	if (!pol || !pol->pick_victim || shadow_params_validate(p))
+	if (!pol || !pol->pick_victim || shadow_params_validate(p) || shadow_policy_usable(pol, p))
 		return NULL;
 	m = env_zalloc(sizeof(*m));
 	if (!m)
@@ -719,6 +939,7 @@ struct shadow_model *shadow_model_create(const struct shadow_policy *pol,
 	m->p = *p;
 	m->mem.live_bytes = m->mem.peak_bytes = sizeof(*m);
 	env_list_init(&m->active);
+	env_list_init(&m->vcpus);
 	while (nb < 2 * p->limit && nb < (1u << 22))
 		nb *= 2;
 	m->nbuckets = nb;
@@ -768,12 +989,30 @@ void shadow_model_destroy(struct shadow_model *m)
 	}
 	sh_free(m, m->hash, m->nbuckets * sizeof(*m->hash));
 	sh_free(m, m->ghosts, m->nbuckets * sizeof(*m->ghosts));
-	sh_free(m, m->vcpu_key, m->nvcpus * sizeof(*m->vcpu_key));
-	sh_free(m, m->vcpu_root, m->nvcpus * sizeof(*m->vcpu_root));
+	while (!env_list_empty(&m->vcpus)) {
+		struct shadow_vcpu *vc = env_container_of(m->vcpus.next, struct shadow_vcpu, node);
+
+		env_list_del(&vc->node);
+		sh_free(m, vc, sizeof(*vc));
+	}
+	sh_free(m, m->vhash, m->nvbuckets * sizeof(*m->vhash));
 	env_free(m, sizeof(*m));
 }
 
 /* ---- queries and the whole-model check -------------------------------------------------------- */
+
+int shadow_vcpu_info(const struct shadow_model *m, uint32_t vcpu, struct shadow_vcpu_info *out)
+{
+	const struct shadow_vcpu *vc = vcpu_find(m, vcpu);
+
+	if (!vc)
+		return -ENOENT;
+	out->cr3 = vc->key;
+	out->has_root = vc->root != NULL;
+	out->root_invalid = vc->root && vc->root->invalid;
+	out->reload_pending = vc->reload_pending;
+	return 0;
+}
 
 int shadow_page_info(const struct shadow_model *m, struct shadow_key key,
 		     struct shadow_page_info *out)
@@ -817,13 +1056,21 @@ unsigned shadow_list_keys(const struct shadow_model *m, struct shadow_key *out, 
 static int check_page(const struct shadow_model *m, struct shadow_page *sp)
 {
 	struct env_list *n, *q;
-	uint32_t k = 0, roots = 0, v;
+	uint32_t k = 0, roots = 0;
 	struct shadow_key key = { sp->gfn, sp->level };
 
-	if (hash_find(m, key) != sp || sp->level < 1 || sp->level > SHADOW_MAX_LEVELS)
+	if (sp->level < 1 || sp->level > SHADOW_MAX_LEVELS)
 		return -EINVAL;
-	if (*ghost_slot((struct shadow_model *)m, sp->gfn, sp->level))
-		return -EINVAL;                  /* a live page is no ghost */
+	if (sp->invalid) {
+		/* a zapped root kept for its vCPUs: pinned, parentless, not findable */
+		if (!sp->root_count || sp->nparents || hash_find(m, key) == sp)
+			return -EINVAL;
+	} else {
+		if (hash_find(m, key) != sp)
+			return -EINVAL;
+		if (*ghost_slot((struct shadow_model *)m, sp->gfn, sp->level))
+			return -EINVAL;          /* a live page is no ghost */
+	}
 	for (n = sp->parents.next; n != &sp->parents; n = n->next, k++) {
 		struct shadow_spte *e = env_container_of(n, struct shadow_spte, cnode);
 		struct shadow_key pk;
@@ -833,7 +1080,7 @@ static int check_page(const struct shadow_model *m, struct shadow_page *sp)
 			return -EINVAL;
 		pk.gfn = e->parent->gfn;
 		pk.level = e->parent->level;
-		if (hash_find(m, pk) != e->parent)
+		if (!e->parent->invalid && hash_find(m, pk) != e->parent)
 			return -EINVAL;
 		for (q = e->parent->children.next; q != &e->parent->children; q = q->next)
 			if (q == &e->pnode)
@@ -849,20 +1096,21 @@ static int check_page(const struct shadow_model *m, struct shadow_page *sp)
 			return -EINVAL;
 	if (k != sp->nchildren)
 		return -EINVAL;
-	for (v = 0; v < m->nvcpus; v++)
-		roots += m->vcpu_root[v] == sp;
+	for (n = m->vcpus.next; n != &m->vcpus; n = n->next)
+		roots += env_container_of(n, struct shadow_vcpu, node)->root == sp;
 	return roots == sp->root_count ? 0 : -EINVAL;
 }
 
 int shadow_check(const struct shadow_model *m)
 {
 	struct env_list *n;
-	uint64_t listed = 0, hashed = 0, ghosts = 0;
-	uint32_t b, v;
+	uint64_t listed = 0, hashed = 0, ghosts = 0, invalid = 0, nv = 0;
+	uint32_t b;
 
 	for (n = m->active.next; n != &m->active; n = n->next) {
 		if (check_page(m, sp_of(n)))
 			return -EINVAL;
+		invalid += sp_of(n)->invalid;
 		listed++;
 	}
 	for (b = 0; b < m->nbuckets; b++) {
@@ -874,15 +1122,23 @@ int shadow_check(const struct shadow_model *m)
 		for (g = m->ghosts[b]; g; g = g->next)
 			ghosts++;
 	}
-	if (listed != m->used || hashed != m->used || m->used > m->p.limit ||
-	    m->stats.used_peak > m->p.limit || ghosts != m->nghosts)
+	if (listed != m->used || invalid != m->ninvalid || hashed + invalid != m->used ||
+	    m->used > m->p.limit || m->stats.used_peak > m->p.limit || ghosts != m->nghosts)
 		return -EINVAL;
-	for (v = 0; v < m->nvcpus; v++) {
-		const struct shadow_page *sp = m->vcpu_root[v];
+	for (n = m->vcpus.next; n != &m->vcpus; n = n->next, nv++) {
+		const struct shadow_vcpu *vc = env_container_of(n, struct shadow_vcpu, node);
+		const struct shadow_page *sp = vc->root;
 
-		if (sp && !key_eq(m->vcpu_key[v], sp->gfn, sp->level))
+		if (vcpu_find(m, vc->id) != vc)
+			return -EINVAL;
+		/* a valid root is the vCPU's cr3; an invalid one awaits its reload */
+		if (sp && !sp->invalid && !key_eq(vc->key, sp->gfn, sp->level))
+			return -EINVAL;
+		if (sp && sp->invalid && !vc->reload_pending)
 			return -EINVAL;
 	}
+	if (nv != m->nvcpus)
+		return -EINVAL;
 	if (m->hand) {
 		for (n = m->active.next; n != &m->active && n != m->hand; n = n->next)
 			;

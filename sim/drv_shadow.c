@@ -32,8 +32,13 @@
  *                             not (a prefetch) — synthetic traces carry these
  *     A fault or access in an address space that is not the one the model has in the vCPU's
  *     cr3 first loads it (implicit_loads: exec, or faults before the first cr3 record).
- *   - Occupancy (pages in the pool) is a time series: every change of the first domain's
- *     pool, between series_from_ns and series_to_ns.
+ *   - Occupancy (pages in the pool) is a time series: every change of the pool of the first
+ *     domain that uses one, between series_from_ns and series_to_ns.
+ *   - tdp = 1 (EPT): the pool holds the EPT tables; every guest-physical access (page_write,
+ *     page_fault, the guest's own walk in pt_access, pt_alloc, cr3_load) is an EPT walk to
+ *     its frame; roots are per vCPU (or shared, tdp_roots) and guest frees leave them alone.
+ *   - State follows use: a domain_create costs a 16-byte entry until the domain acts; vCPU
+ *     state (here and in the model) is made on the vCPU's first record (state_bytes_peak).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,17 +49,21 @@
 #include "driver.h"
 #include "shadow.h"
 
-static const char *const shadow_choices[] = { "fifo", "clock", "accessed", NULL };
+static const char *const shadow_choices[] = { "fifo", "fifo-skip-roots", "clock", "accessed", NULL };
 
 static const char *const shadow_policy_docs[] = {
 	"zap the oldest shadow page (the original behaviour)",
-	"a scan hand skips pages whose parent PTEs were accessed; overscan limit used/4",
+	"zap the oldest shadow page no vCPU has loaded (KVM's kvm_mmu_zap_oldest_mmu_pages today)",
+	"a scan hand skips pages whose parent PTEs were accessed; overscan limit used/4, then the "
+	"first leaf seen, else the tail (the seed patch)",
 	"an accessed flag per page from parent PTEs, dropped sptes and cr3 loads; prefer leaves",
 	NULL,
 };
 
 enum { FL_SPREAD, FL_NEWEST };
 static const char *const fault_leaf_choices[] = { "spread", "newest", NULL };
+enum { TR_PER_VCPU, TR_SHARED };
+static const char *const tdp_roots_choices[] = { "per-vcpu", "shared", NULL };
 
 /*
  * The recorded traces say which frame a fault populated, not which leaf table maps it.
@@ -69,6 +78,9 @@ static const struct param_def machine_params[] = {
 	{ "resume_walk", PARAM_INT, 1, 0, 1, NULL,
 	  "1: after a cr3 load the process resumes where it stopped: a walk to the leaf it "
 	  "last walked to (the traces show faults, not the accesses that need no fault)" },
+	{ "tdp_roots", PARAM_CHOICE, TR_PER_VCPU, 0, 0, tdp_roots_choices,
+	  "tdp=1: per-vcpu (2009: the direct root was keyed by the vCPU's cr3, so vCPUs had "
+	  "their own) or shared (from 2.6.36 one direct root for every vCPU)" },
 	{ "series_from_ns", PARAM_INT, 0, 0, UINT64_MAX, NULL,
 	  "occupancy series: first instant recorded (ns)" },
 	{ "series_to_ns", PARAM_INT, UINT64_MAX, 1, UINT64_MAX, NULL,
@@ -105,22 +117,32 @@ struct gas {                     /* a guest address space */
 	bool in_hash;
 };
 
-struct gvcpu {
+struct gvcpu {                   /* made on the vCPU's first record: cost follows use */
+	struct gvcpu *hnext;
+	uint64_t id;
 	struct gas *loaded, *building, *unknown;
 };
 
-struct htab {                    /* chained hash by gfn, grows by doubling */
+struct htab {                    /* chained hash by a 64-bit key, grows by doubling */
 	void **b;
 	size_t nb, n;
+	uint64_t *bytes;         /* the driver's state bytes, kept up to date */
+};
+
+/* A domain_create seen for a domain that has done nothing yet: all it costs. */
+struct dom_seen {
+	struct dom_seen *hnext;
+	uint64_t id;
 };
 
 struct gdom {
-	uint32_t id;
-	struct shadow_model *m;
-	struct htab gpts, ases;
-	struct gvcpu *vcpus;
-	uint32_t nvcpus;
+	struct gdom *hnext;      /* d->dom_index chain */
+	uint64_t id;
+	struct shadow_model *m;  /* NULL until the domain's first shadow record */
+	struct htab gpts, ases, vcpus;
 	uint64_t serial;
+	uint64_t model_bytes;    /* m's live bytes as last added to d->state_bytes */
+	bool tdp;
 };
 
 struct shadow_drv {
@@ -131,8 +153,14 @@ struct shadow_drv {
 	uint64_t series_from, series_to;
 	uint64_t fault_leaf;     /* FL_SPREAD or FL_NEWEST */
 	uint64_t resume_walk;
-	struct gdom **doms;
+	uint64_t tdp;            /* the pool holds EPT tables (model parameter tdp) */
+	uint64_t tdp_roots;      /* TR_PER_VCPU or TR_SHARED */
+	struct gdom **doms;      /* in order of creation (reports), and an index by id */
 	uint32_t ndoms, cap_doms;
+	struct htab dom_index;
+	struct htab dom_seen;    /* created, not yet used (struct dom_seen) */
+	uint64_t state_bytes, state_bytes_peak;   /* per-domain and per-vCPU state, models' */
+	uint64_t ept_walks, ept_root_loads;
 	uint32_t series_dom;     /* the domain whose occupancy is the series */
 	bool have_series_dom;
 	uint64_t now;
@@ -159,17 +187,31 @@ static size_t hslot(const struct htab *h, uint64_t gfn)
 	return (size_t)(env_mix64(gfn) & (h->nb - 1));
 }
 
-static int htab_init(struct htab *h)
+static int htab_init(struct htab *h, size_t nb, uint64_t *bytes)
 {
-	h->nb = 256;
+	h->nb = nb;
 	h->n = 0;
+	h->bytes = bytes;
 	h->b = calloc(h->nb, sizeof(*h->b));
+	if (h->b)
+		*bytes += h->nb * sizeof(*h->b);
 	return h->b ? 0 : -ENOMEM;
 }
 
-/* Both structs start with their chain pointer; these give their key. */
+static void htab_fini(struct htab *h)
+{
+	if (h->b)
+		*h->bytes -= h->nb * sizeof(*h->b);
+	free(h->b);
+	h->b = NULL;
+}
+
+/* The structs start with their chain pointer; these give their key. */
 static uint64_t gpt_key(void *e) { return ((struct gpt *)e)->gfn; }
 static uint64_t gas_key(void *e) { return ((struct gas *)e)->root; }
+static uint64_t gvcpu_key(void *e) { return ((struct gvcpu *)e)->id; }
+static uint64_t gdom_key(void *e) { return ((struct gdom *)e)->id; }
+static uint64_t seen_key(void *e) { return ((struct dom_seen *)e)->id; }
 
 static void *htab_find(const struct htab *h, uint64_t gfn, uint64_t (*key)(void *))
 {
@@ -202,6 +244,7 @@ static void htab_put(struct htab *h, void *e, uint64_t gfn, uint64_t (*key)(void
 				}
 			}
 			free(h->b);
+			*h->bytes += (nb - h->nb) * sizeof(*b);
 			h->b = b;
 			h->nb = nb;
 		}
@@ -267,20 +310,32 @@ static void add_stats(struct shadow_stats *to, const struct shadow_stats *from)
 	SUM(root_loads); SUM(root_reloads); SUM(zaps); SUM(recycled); SUM(zaps_guest);
 	SUM(roots_zapped); SUM(leaves_zapped); SUM(parentless_zapped); SUM(reclaims); SUM(pages_scanned);
 	SUM(ptes_tested); SUM(ptes_cleared); SUM(overscans); SUM(overscan_extended);
-	SUM(alloc_failed);
+	SUM(alloc_failed); SUM(reload_requests); SUM(invalid_roots_freed); SUM(reclaim_stuck);
 #undef SUM
 	to->scan_max = ENV_MAX(to->scan_max, from->scan_max);
 	to->used_peak = ENV_MAX(to->used_peak, from->used_peak);
+	to->invalid_peak = ENV_MAX(to->invalid_peak, from->invalid_peak);
+}
+
+static void state_add(struct shadow_drv *d, int64_t delta)
+{
+	d->state_bytes += (uint64_t)delta;
+	if (d->state_bytes > d->state_bytes_peak)
+		d->state_bytes_peak = d->state_bytes;
+}
+
+/* The model's memory changed: bring d->state_bytes up to date. */
+static void model_bytes_sync(struct shadow_drv *d, struct gdom *g)
+{
+	uint64_t now = g->m ? g->m->mem.live_bytes : 0;
+
+	state_add(d, (int64_t)(now - g->model_bytes));
+	g->model_bytes = now;
 }
 
 static struct gdom *dom_find(struct shadow_drv *d, uint32_t id)
 {
-	uint32_t i;
-
-	for (i = 0; i < d->ndoms; i++)
-		if (d->doms[i]->id == id)
-			return d->doms[i];
-	return NULL;
+	return htab_find(&d->dom_index, id, gdom_key);
 }
 
 static void gas_free(struct gas *as)
@@ -289,7 +344,7 @@ static void gas_free(struct gas *as)
 	free(as);
 }
 
-static void dom_free(struct gdom *g)
+static void dom_free(struct shadow_drv *d, struct gdom *g)
 {
 	size_t i;
 
@@ -311,16 +366,27 @@ static void dom_free(struct gdom *g)
 			g->ases.b[i] = as->hnext;
 			gas_free(as);   /* its gpts are gone already */
 		}
-	for (i = 0; i < g->nvcpus; i++)
-		if (g->vcpus[i].unknown)
-			gas_free(g->vcpus[i].unknown);
-	free(g->gpts.b);
-	free(g->ases.b);
-	free(g->vcpus);
+	for (i = 0; g->vcpus.b && i < g->vcpus.nb; i++)
+		while (g->vcpus.b[i]) {
+			struct gvcpu *v = g->vcpus.b[i];
+
+			g->vcpus.b[i] = v->hnext;
+			if (v->unknown)
+				gas_free(v->unknown);
+			free(v);
+			d->state_bytes -= sizeof(*v);
+		}
+	htab_fini(&g->gpts);
+	htab_fini(&g->ases);
+	htab_fini(&g->vcpus);
 	shadow_model_destroy(g->m);
+	g->m = NULL;
+	model_bytes_sync(d, g);
 	free(g);
+	d->state_bytes -= sizeof(*g);
 }
 
+/* A domain costs a small record until its first shadow record (dom_ready). */
 static struct gdom *dom_get(struct shadow_drv *d, uint32_t id, bool *created)
 {
 	struct gdom *g = dom_find(d, id);
@@ -334,45 +400,59 @@ static struct gdom *dom_get(struct shadow_drv *d, uint32_t id, bool *created)
 
 		if (!nd)
 			return NULL;
+		state_add(d, (int64_t)((n - d->cap_doms) * sizeof(*nd)));
 		d->doms = nd;
 		d->cap_doms = n;
 	}
 	g = calloc(1, sizeof(*g));
-	if (!g || htab_init(&g->gpts) || htab_init(&g->ases) ||
-	    !(g->m = shadow_model_create(d->pol, &d->p))) {
-		dom_free(g);
+	if (!g)
 		return NULL;
-	}
+	state_add(d, sizeof(*g));
 	g->id = id;
-	if (!d->have_series_dom) {
-		d->have_series_dom = true;
-		d->series_dom = id;
-	}
-	if (d->series_dom == id) {
-		g->m->observe = observe_occupancy;
-		g->m->observe_arg = d;
-	}
+	g->tdp = d->tdp != 0;
+	htab_put(&d->dom_index, g, id, gdom_key);
 	d->doms[d->ndoms++] = g;
 	*created = true;
 	return g;
 }
 
-static struct gvcpu *vcpu_get(struct gdom *g, uint32_t v)
+/* The domain's pool and tables, made when it first needs them.  0 or -ENOMEM. */
+static int dom_ready(struct shadow_drv *d, struct gdom *g)
 {
-	if (v >= g->nvcpus) {
-		uint32_t n = g->nvcpus ? g->nvcpus : 4;
-		struct gvcpu *nv;
-
-		while (n <= v)
-			n *= 2;
-		nv = realloc(g->vcpus, n * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		memset(nv + g->nvcpus, 0, (n - g->nvcpus) * sizeof(*nv));
-		g->vcpus = nv;
-		g->nvcpus = n;
+	if (g->m)
+		return 0;
+	if ((!g->gpts.b && htab_init(&g->gpts, 16, &d->state_bytes)) ||
+	    (!g->ases.b && htab_init(&g->ases, 16, &d->state_bytes)) ||
+	    (!g->vcpus.b && htab_init(&g->vcpus, 4, &d->state_bytes)))
+		return -ENOMEM;
+	g->m = shadow_model_create(d->pol, &d->p);
+	if (!g->m)
+		return -ENOMEM;
+	model_bytes_sync(d, g);
+	if (!d->have_series_dom) {
+		d->have_series_dom = true;
+		d->series_dom = (uint32_t)g->id;
 	}
-	return &g->vcpus[v];
+	if (d->series_dom == g->id) {
+		g->m->observe = observe_occupancy;
+		g->m->observe_arg = d;
+	}
+	return 0;
+}
+
+static struct gvcpu *vcpu_get(struct shadow_drv *d, struct gdom *g, uint32_t id)
+{
+	struct gvcpu *v = htab_find(&g->vcpus, id, gvcpu_key);
+
+	if (v)
+		return v;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	state_add(d, sizeof(*v));
+	v->id = id;
+	htab_put(&g->vcpus, v, id, gvcpu_key);
+	return v;
 }
 
 static struct gas *gas_new(struct gdom *g, uint64_t root, uint8_t level)
@@ -424,14 +504,16 @@ static struct gas *current_as(struct gdom *g, struct gvcpu *v)
 /* Drops every vCPU reference to as (its root died). */
 static void forget_as(struct gdom *g, struct gas *as)
 {
-	uint32_t i;
+	size_t i;
+	struct gvcpu *v;
 
-	for (i = 0; i < g->nvcpus; i++) {
-		if (g->vcpus[i].loaded == as)
-			g->vcpus[i].loaded = NULL;
-		if (g->vcpus[i].building == as)
-			g->vcpus[i].building = NULL;
-	}
+	for (i = 0; i < g->vcpus.nb; i++)
+		for (v = g->vcpus.b[i]; v; v = v->hnext) {
+			if (v->loaded == as)
+				v->loaded = NULL;
+			if (v->building == as)
+				v->building = NULL;
+		}
 }
 
 /* The root died: its shadow root and synthetic tables go; the struct stays while tables
@@ -440,9 +522,11 @@ static void as_end(struct shadow_drv *d, struct gdom *g, struct gas *as)
 {
 	unsigned l;
 
-	shadow_guest_free(g->m, root_key(as));
-	for (l = 1; l < as->root_level; l++)
-		shadow_guest_free(g->m, syn_key(as, l));
+	if (!g->tdp) {          /* EPT tables outlive guest tables */
+		shadow_guest_free(g->m, root_key(as));
+		for (l = 1; l < as->root_level; l++)
+			shadow_guest_free(g->m, syn_key(as, l));
+	}
 	forget_as(g, as);
 	if (as->in_hash) {
 		htab_del(&g->ases, as, as->root);
@@ -459,7 +543,8 @@ static void table_end(struct gdom *g, struct gpt *t)
 	struct gas *as = t->as;
 	struct shadow_key k = { t->gfn, t->level };
 
-	shadow_guest_free(g->m, k);
+	if (!g->tdp)
+		shadow_guest_free(g->m, k);
 	htab_del(&g->gpts, t, t->gfn);
 	if (as->last[t->level] == t->gfn)
 		as->last[t->level] = NONE;
@@ -591,10 +676,10 @@ static unsigned build_path(struct gdom *g, struct gas *as, uint64_t target, unsi
 /* The model's cr3 for this vCPU must be the address space's root before it walks. */
 static int ensure_loaded(struct shadow_drv *d, struct gdom *g, uint32_t vcpu, struct gas *as)
 {
-	const struct shadow_model *m = g->m;
+	struct shadow_vcpu_info vi;
 	struct shadow_key k = root_key(as);
 
-	if (vcpu < m->nvcpus && m->vcpu_key[vcpu].gfn == k.gfn && m->vcpu_key[vcpu].level == k.level)
+	if (shadow_vcpu_info(g->m, vcpu, &vi) == 0 && vi.cr3.gfn == k.gfn && vi.cr3.level == k.level)
 		return 0;
 	d->implicit_loads++;
 	return shadow_load_root(g->m, vcpu, k);
@@ -632,6 +717,67 @@ static uint64_t fault_leaf(const struct shadow_drv *d, const struct gas *as, uin
 	return as->leaves[env_mix64(frame) % as->nleaves];
 }
 
+/* ---- EPT/TDP (tdp = 1) ------------------------------------------------------------------- */
+
+/*
+ * The pool holds the EPT tables: a direct map of guest-physical memory.  A table at level
+ * l covers 2^(9 l) guest frames (a leaf table: 2 MiB), so its key is the frame >> 9 l.
+ * Each vCPU has its own root (in 2009 KVM keyed the direct root by the vCPU's cr3, so
+ * vCPUs running different processes had different roots), loaded at its first access;
+ * guest cr3 loads do not exit.  The hardware sets no accessed bit (model parameter tdp).
+ */
+static struct shadow_key ept_root(const struct shadow_drv *d, uint32_t vcpu)
+{
+	struct shadow_key k = { SYN_BIT | (d->tdp_roots == TR_SHARED ? 0 : vcpu), 4 };
+
+	return k;
+}
+
+/* One guest-physical access: the EPT walk root -> L3 -> L2 -> leaf table. */
+static int ept_walk(struct shadow_drv *d, struct gdom *g, uint32_t vcpu, uint64_t frame)
+{
+	struct shadow_key path[4] = { ept_root(d, vcpu), { frame >> 27, 3 }, { frame >> 18, 2 },
+				      { frame >> 9, 1 } };
+	struct shadow_vcpu_info vi;
+	int rc;
+
+	if (shadow_vcpu_info(g->m, vcpu, &vi) || !vi.cr3.level) {
+		d->ept_root_loads++;    /* the vCPU's first entry: mmu_alloc_roots */
+		rc = shadow_load_root(g->m, vcpu, path[0]);
+		if (rc < 0)
+			return rc;
+	}
+	d->ept_walks++;
+	return shadow_walk(g->m, vcpu, path, 4, false);
+}
+
+/* The guest's own walk to table t reads each of its tables through the EPT. */
+static int ept_guest_walk(struct shadow_drv *d, struct gdom *g, uint32_t vcpu, struct gpt *t,
+			  uint64_t frame)
+{
+	struct shadow_key path[SHADOW_MAX_LEVELS];
+	struct gas *as = t ? t->as : htab_find(&g->ases, frame, gas_key);
+	bool synthetic;
+	unsigned n, i;
+	int rc = 0, r1;
+
+	if (!as) {
+		d->unknown_accesses++;
+		return ept_walk(d, g, vcpu, frame);
+	}
+	n = build_path(g, as, t ? t->gfn : as->root, t ? t->level : as->root_level, path,
+		       &synthetic);
+	for (i = 0; i < n; i++) {
+		if (path[i].gfn & SYN_BIT)
+			continue;       /* a table the trace never showed: no address to walk */
+		r1 = ept_walk(d, g, vcpu, path[i].gfn);
+		if (r1 < 0)
+			return r1;
+		rc |= r1;
+	}
+	return rc;
+}
+
 /* ---- records --------------------------------------------------------------------------- */
 
 static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
@@ -654,21 +800,54 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	case TR_PAGE_FAULT:
 	case TR_PT_ACCESS:
 		break;
-	case TR_DOMAIN_DESTROY:
+	case TR_PAGE_WRITE:
+		if (d->tdp)
+			break;            /* under EPT every guest-physical access may need a walk */
+		d->ignored_records++;
+		return 0;
+	case TR_DOMAIN_DESTROY: {
+		struct dom_seen *ds = htab_find(&d->dom_seen, r->domain, seen_key);
+
+		if (ds) {          /* created and destroyed without doing anything */
+			htab_del(&d->dom_seen, ds, ds->id);
+			free(ds);
+			d->state_bytes -= sizeof(*ds);
+		}
 		g = dom_find(d, r->domain);
 		if (g) {
-			if (shadow_check(g->m))
-				d->violations++;
-			add_stats(&d->st, &g->m->stats);
-			work_accumulate(&d->total, &g->m->work);
-			dom_free(g);
+			if (g->m) {
+				if (shadow_check(g->m))
+					d->violations++;
+				add_stats(&d->st, &g->m->stats);
+				work_accumulate(&d->total, &g->m->work);
+			}
+			htab_del(&d->dom_index, g, g->id);
 			for (uint32_t i = 0; i < d->ndoms; i++)
 				if (d->doms[i] == g)
 					d->doms[i] = d->doms[--d->ndoms];
+			dom_free(d, g);
 		}
 		return 0;
+	}
 	default:
 		d->ignored_records++;
+		return 0;
+	}
+	if (r->type == TR_DOMAIN_CREATE) {
+		/* a domain costs only this until it does something */
+		if (!dom_find(d, r->domain) && !htab_find(&d->dom_seen, r->domain, seen_key)) {
+			struct dom_seen *ds = calloc(1, sizeof(*ds));
+
+			if (!ds) {
+				snprintf(s->err, sizeof(s->err), "out of memory recording domain %u",
+					 r->domain);
+				return -1;
+			}
+			ds->id = r->domain;
+			htab_put(&d->dom_seen, ds, ds->id, seen_key);
+			state_add(d, sizeof(*ds));
+		}
+		sim_digest_add(s, 0);     /* as a record that did no work */
 		return 0;
 	}
 	g = dom_get(d, r->domain, &created);
@@ -677,9 +856,23 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 			 r->domain);
 		return -1;
 	}
-	if (created && r->type != TR_DOMAIN_CREATE)
-		d->implicit_domains++;
-	v = vcpu_get(g, r->vcpu);
+	if (created) {
+		struct dom_seen *ds = htab_find(&d->dom_seen, r->domain, seen_key);
+
+		if (ds) {
+			htab_del(&d->dom_seen, ds, ds->id);
+			free(ds);
+			d->state_bytes -= sizeof(*ds);
+		} else {
+			d->implicit_domains++;
+		}
+	}
+	if (dom_ready(d, g)) {
+		snprintf(s->err, sizeof(s->err), "out of memory creating the shadow state of domain %u",
+			 r->domain);
+		return -1;
+	}
+	v = vcpu_get(d, g, r->vcpu);
 	if (!v) {
 		snprintf(s->err, sizeof(s->err), "out of memory for vCPU %u", r->vcpu);
 		return -1;
@@ -687,6 +880,8 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	switch (r->type) {
 	case TR_PT_ALLOC:
 		rc = pt_alloc(d, g, v, r);
+		if (rc >= 0 && g->tdp)
+			rc = ept_walk(d, g, r->vcpu, r->frame);   /* the guest writes the new table */
 		break;
 	case TR_PT_FREE:
 		pt_free(d, g, r);
@@ -705,6 +900,10 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		}
 		v->loaded = as;
 		v->building = NULL;
+		if (g->tdp) {     /* no exit under EPT; the next guest walk reads the new root */
+			rc = ept_walk(d, g, r->vcpu, r->frame);
+			break;
+		}
 		rc = shadow_load_root(g->m, r->vcpu, root_key(as));
 		if (rc >= 0 && d->resume_walk && as->has_walked) {
 			int rw = walk_to(d, g, r->vcpu, as, as->walked, 1, true);
@@ -718,6 +917,11 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		break;
 	case TR_PAGE_FAULT:
 		d->page_faults++;
+		if (g->tdp) {     /* the guest handles it; the page it fills is touched */
+			if (r->frame != NONE)
+				rc = ept_walk(d, g, r->vcpu, r->frame);
+			break;
+		}
 		as = current_as(g, v);
 		if (!as) {
 			rc = -ENOMEM;
@@ -729,7 +933,9 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		struct gpt *t = htab_find(&g->gpts, r->frame, gpt_key);
 
 		d->pt_accesses++;
-		if (t) {
+		if (g->tdp) {
+			rc = ept_guest_walk(d, g, r->vcpu, t, r->frame);
+		} else if (t) {
 			rc = walk_to(d, g, r->vcpu, t->as, t->gfn, t->level, r->arg != 0);
 		} else if ((as = htab_find(&g->ases, r->frame, gas_key))) {
 			rc = walk_to(d, g, r->vcpu, as, as->root, as->root_level, r->arg != 0);
@@ -738,9 +944,13 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		}
 		break;
 	}
+	case TR_PAGE_WRITE:
+		rc = ept_walk(d, g, r->vcpu, r->frame);
+		break;
 	default:
 		break;
 	}
+	model_bytes_sync(d, g);
 	ns = take_work(d, g->m);
 	d->shadow_ns += ns;
 	if (rc == 1)
@@ -784,10 +994,18 @@ static void *shadow_create(struct sim *s, const char *policy, const struct param
 	p.refill = param_get(ps, "refill");
 	p.overscan_div = param_get(ps, "overscan_div");
 	p.hand_persist = param_get(ps, "hand_persist");
+	p.clock_fallback_skips_roots = param_get(ps, "clock_fallback_skips_roots");
+	p.tdp = param_get(ps, "tdp");
 	if (shadow_params_validate(&p)) {
 		snprintf(err, errlen, "inconsistent shadow parameters: need limit >= %u and "
 			 "1 <= min_free <= refill <= limit (got limit=%" PRIu64 " min_free=%" PRIu64
 			 " refill=%" PRIu64 ")", SHADOW_MAX_LEVELS, p.limit, p.min_free, p.refill);
+		return NULL;
+	}
+	if (shadow_policy_usable(pol, &p)) {
+		snprintf(err, errlen, "policy %s needs accessed bits, and EPT/TDP (tdp=1) has none "
+			 "(the seed: \"EPT doesn't have an accessed bit\"); use clock, fifo or "
+			 "fifo-skip-roots", pol->name);
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
@@ -803,6 +1021,15 @@ static void *shadow_create(struct sim *s, const char *policy, const struct param
 	d->series_to = param_get(ps, "series_to_ns");
 	d->fault_leaf = param_get(ps, "fault_leaf");
 	d->resume_walk = param_get(ps, "resume_walk");
+	d->tdp = p.tdp;
+	d->tdp_roots = param_get(ps, "tdp_roots");
+	if (htab_init(&d->dom_index, 16, &d->state_bytes) ||
+	    htab_init(&d->dom_seen, 16, &d->state_bytes)) {
+		htab_fini(&d->dom_index);
+		free(d);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	return d;
 }
 
@@ -819,6 +1046,8 @@ static void shadow_report(void *ctx, struct sim *s, struct metrics *mx)
 	for (i = 0; i < d->ndoms; i++) {
 		struct gdom *g = d->doms[i];
 
+		if (!g->m)
+			continue;         /* created, never used */
 		if (shadow_check(g->m))
 			d->violations++;
 		add_stats(&st, &g->m->stats);
@@ -838,6 +1067,13 @@ static void shadow_report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "leaves_zapped", (double)st.leaves_zapped);
 	metrics_set(mx, "parentless_zapped", (double)st.parentless_zapped);
 	metrics_set(mx, "root_reloads", (double)st.root_reloads);
+	metrics_set(mx, "reload_requests", (double)st.reload_requests);
+	metrics_set(mx, "invalid_roots_freed", (double)st.invalid_roots_freed);
+	metrics_set(mx, "invalid_peak", (double)st.invalid_peak);
+	metrics_set(mx, "reclaim_stuck", (double)st.reclaim_stuck);
+	metrics_set(mx, "ept_walks", (double)d->ept_walks);
+	metrics_set(mx, "ept_root_loads", (double)d->ept_root_loads);
+	metrics_set(mx, "state_bytes_peak", (double)d->state_bytes_peak);
 	metrics_set(mx, "reclaims", (double)st.reclaims);
 	metrics_set(mx, "pages_scanned", (double)st.pages_scanned);
 	metrics_set(mx, "pages_scanned_per_reclaim_mean",
@@ -886,7 +1122,16 @@ static void shadow_destroy(void *ctx)
 	if (!d)
 		return;
 	for (i = 0; i < d->ndoms; i++)
-		dom_free(d->doms[i]);
+		dom_free(d, d->doms[i]);
+	htab_fini(&d->dom_index);
+	for (i = 0; d->dom_seen.b && i < d->dom_seen.nb; i++)
+		while (d->dom_seen.b[i]) {
+			struct dom_seen *ds = d->dom_seen.b[i];
+
+			d->dom_seen.b[i] = ds->hnext;
+			free(ds);
+		}
+	htab_fini(&d->dom_seen);
 	free(d->doms);
 	free(d->occ);
 	free(d);

@@ -319,3 +319,331 @@ const struct scenario scenario_working_set = {
 	.params = ws_params,
 	.open = ws_open,
 };
+
+/*
+ *   long-lived   A server guest: `daemons` long-lived processes (init, a logger, sshd, cron,
+ *                a database, a web server) are started at boot, so their page tables are
+ *                the oldest shadow pages, and each vCPU's shell forks short-lived children
+ *                (commands) that run `child_slices` slices and exit.  A slice runs a child
+ *                with probability `child_pct` % (spawning a new one when the vCPU has none
+ *                left), else a daemon (Zipf weights 1/(rank+1)^skew).  Each access of a
+ *                slice is a pt_access to a leaf of the process (Zipf over its leaves,
+ *                `prefetch_pct` % leave the accessed bits alone) and a page_write to a data
+ *                page that leaf maps.  Guest-physical placement is scattered, as a buddy
+ *                allocator gives: page tables and the 2 MiB data region of each leaf are
+ *                spread over `mem_mb` of guest memory by a multiplicative permutation.  The
+ *                shadow driver ignores the page_writes; under tdp = 1 they, and the tables'
+ *                own addresses, are what the EPT must map.  A child's exit is seen after
+ *                its vCPU switched away (ctx_switch and cr3_load of the next process, then
+ *                its tables freed), as Linux drops an mm only once no CPU runs on it.
+ *
+ * Records (domain 1): domain_create; each daemon's tables (root, L3, then each L2 followed
+ * by its leaves) and a fork record; per slice ctx_switch, maybe cr3_load, then per access
+ * pt_access + page_write; children: pt_alloc x 5 and fork at spawn, pt_free x 5 at exit;
+ * at the end every process exits; domain_destroy.  Time as in working-set.
+ */
+#define LL_L2 2                   /* daemon tree: root, L3, 2 L2s x 3 leaves (working-set's) */
+#define LL_LEAVES 3
+#define LL_CHILD_LEAVES 2         /* child tree: root, L3, one L2, 2 leaves (text, stack) */
+#define LL_MAX_TABLES (2 + LL_L2 + LL_L2 * LL_LEAVES)
+
+enum { L_DAEMONS, L_VCPUS, L_SWITCHES, L_ACCESSES, L_SKEW, L_PREFETCH, L_CHILD_PCT,
+       L_CHILD_SLICES, L_MEM_MB };
+
+static const struct scenario_param ll_params[] = {
+	[L_DAEMONS] = { "daemons", 6, 1, 1024, "long-lived processes started at boot" },
+	[L_VCPUS] = { "vcpus", 2, 1, 64, "vCPUs the slices rotate over (each has a shell forking children)" },
+	[L_SWITCHES] = { "switches", 2000, 0, 100000000, "context switches (time slices)" },
+	[L_ACCESSES] = { "accesses", 40, 1, 100000, "mean accesses per slice (Poisson, at least 1)" },
+	[L_SKEW] = { "skew", 1, 0, 4, "Zipf exponent of daemon and leaf popularity" },
+	[L_PREFETCH] = { "prefetch_pct", 5, 0, 100, "% of accesses that leave the accessed bits alone" },
+	[L_CHILD_PCT] = { "child_pct", 30, 0, 100, "% of slices that run a short-lived child" },
+	[L_CHILD_SLICES] = { "child_slices", 4, 1, 1000000, "slices a child runs before it exits" },
+	[L_MEM_MB] = { "mem_mb", 1024, 64, 1u << 20, "guest memory the tables and data are spread over (MiB)" },
+	{ NULL, 0, 0, 0, NULL }
+};
+
+struct ll_proc {
+	uint64_t tables[LL_MAX_TABLES];   /* root, L3, L2s and leaves as allocated */
+	uint8_t levels[LL_MAX_TABLES];
+	uint64_t region[LL_L2 * LL_LEAVES];   /* first gfn of each leaf's 2 MiB data region */
+	uint32_t ntables, nleaves, first_leaf, task, slices_left;
+	bool live;
+};
+
+struct ll {
+	struct rec_source src;
+	gsl_rng *rng;
+	gsl_ran_discrete_t *pick_daemon, *pick_leaf, *pick_child_leaf;
+	enum phase phase;
+	uint64_t t;
+	uint32_t ndaemons, vcpus, child_pct, child_slices, prefetch, skew;
+	uint64_t switches, accesses, switch_no, pt_serial, region_serial, next_task;
+	uint64_t mem_pages, regions;      /* guest pages; 2 MiB regions (power-of-two masks) */
+	uint32_t spawn_i, end_i;
+	struct ll_proc *procs;            /* daemons, then one child slot per vCPU */
+	struct ll_proc dying;             /* a child replaced in its slot, freed after the switch */
+	int64_t *on_vcpu;
+	uint32_t cur_vcpu, slice_proc;
+	uint64_t slice_left;
+	struct trace_rec *q;
+	size_t qn, qi, qcap;
+};
+
+static void ll_push(struct ll *g, uint16_t type, uint32_t vcpu, uint64_t frame, uint64_t arg,
+		    uint64_t dt)
+{
+	struct trace_rec *r = &g->q[g->qn++];
+
+	g->t += dt;
+	memset(r, 0, sizeof(*r));
+	r->time_ns = g->t;
+	r->domain = WS_DOMAIN;
+	r->vcpu = vcpu;
+	r->type = type;
+	r->frame = frame;
+	r->arg = arg;
+}
+
+/* Scattered but distinct: odd multipliers permute a power-of-two range. */
+static uint64_t ll_pt_gfn(struct ll *g)
+{
+	return (g->pt_serial++ * 0x9E3779B1ULL) & (g->mem_pages - 1);
+}
+
+static uint64_t ll_region(struct ll *g)
+{
+	return ((g->region_serial++ * 0x85EBCA77ULL) & (g->regions - 1)) * 512;
+}
+
+static void ll_table(struct ll *g, struct ll_proc *p, uint32_t vcpu, uint8_t level)
+{
+	uint64_t gfn = ll_pt_gfn(g);
+
+	p->tables[p->ntables] = gfn;
+	p->levels[p->ntables++] = level;
+	ll_push(g, TR_PT_ALLOC, vcpu, gfn, level, WS_PT_NS);
+	if (level == 1)
+		p->region[p->nleaves++] = ll_region(g);
+}
+
+static void ll_spawn(struct ll *g, struct ll_proc *p, uint32_t vcpu, uint32_t l2, uint32_t lp)
+{
+	uint32_t k, j;
+
+	memset(p, 0, sizeof(*p));
+	p->live = true;
+	p->task = (uint32_t)++g->next_task;
+	ll_table(g, p, vcpu, 4);
+	ll_table(g, p, vcpu, 3);
+	for (k = 0; k < l2; k++) {
+		ll_table(g, p, vcpu, 2);
+		if (!k)
+			p->first_leaf = p->ntables;
+		for (j = 0; j < lp; j++)
+			ll_table(g, p, vcpu, 1);
+	}
+	ll_push(g, TR_FORK, vcpu, UINT64_MAX, p->tables[0], WS_PT_NS);
+}
+
+/* Leaves first, then up to the root (the order exit_mmap frees them). */
+static void ll_exit(struct ll *g, struct ll_proc *p, uint32_t vcpu)
+{
+	uint32_t i;
+
+	for (i = p->ntables; i-- > 0;)
+		if (p->levels[i] == 1)
+			ll_push(g, TR_PT_FREE, vcpu, p->tables[i], 1, WS_PT_NS);
+	for (i = p->ntables; i-- > 0;)
+		if (p->levels[i] > 1)
+			ll_push(g, TR_PT_FREE, vcpu, p->tables[i], p->levels[i], WS_PT_NS);
+	p->live = false;
+}
+
+/* The gfn of leaf j's table in p (leaves follow their L2 in allocation order). */
+static uint64_t ll_leaf(const struct ll_proc *p, uint32_t j)
+{
+	uint32_t i, seen = 0;
+
+	for (i = 0; i < p->ntables; i++)
+		if (p->levels[i] == 1 && seen++ == j)
+			return p->tables[i];
+	return p->tables[0];
+}
+
+static bool ll_refill(struct ll *g)
+{
+	struct ll_proc *p;
+	uint32_t v, next;
+	bool dying, fresh;
+	int64_t out;
+
+	g->qn = g->qi = 0;
+	switch (g->phase) {
+	case PH_CREATE:
+		ll_push(g, TR_DOMAIN_CREATE, 0, 0, g->vcpus, 0);
+		g->phase = PH_SPAWN;
+		return true;
+	case PH_SPAWN:
+		ll_spawn(g, &g->procs[g->spawn_i], 0, LL_L2, LL_LEAVES);
+		if (++g->spawn_i == g->ndaemons)
+			g->phase = PH_RUN;
+		return true;
+	case PH_RUN:
+		if (g->slice_left) {
+			uint32_t j;
+			bool prefetch = gsl_rng_uniform_int(g->rng, 100) < g->prefetch;
+
+			p = &g->procs[g->slice_proc];
+			j = (uint32_t)gsl_ran_discrete(g->rng, p->nleaves == LL_CHILD_LEAVES ?
+						       g->pick_child_leaf : g->pick_leaf);
+			ll_push(g, TR_PT_ACCESS, g->cur_vcpu, ll_leaf(p, j), prefetch ? 0 : 1,
+				WS_ACCESS_NS);
+			ll_push(g, TR_PAGE_WRITE, g->cur_vcpu,
+				p->region[j] + gsl_rng_uniform_int(g->rng, 512), 0, 0);
+			g->slice_left--;
+			return true;
+		}
+		if (g->switch_no == g->switches) {
+			g->phase = PH_END;
+			return ll_refill(g);
+		}
+		g->switch_no++;
+		v = g->cur_vcpu = (uint32_t)(g->switch_no % g->vcpus);
+		out = g->on_vcpu[v];
+		p = &g->procs[g->ndaemons + v];         /* this vCPU's shell child */
+		dying = false;
+		fresh = false;
+		if (gsl_rng_uniform_int(g->rng, 100) < g->child_pct) {
+			next = g->ndaemons + v;
+			if (p->live && !p->slices_left) {
+				g->dying = *p;              /* done: exits once switched away */
+				dying = true;
+				p->live = false;
+			}
+			if (!p->live) {
+				ll_spawn(g, p, v, 1, LL_CHILD_LEAVES);
+				p->slices_left = g->child_slices;
+				fresh = true;
+			}
+			p->slices_left--;
+		} else {
+			next = (uint32_t)gsl_ran_discrete(g->rng, g->pick_daemon);
+		}
+		ll_push(g, TR_CTX_SWITCH, v, 0, g->procs[next].task, WS_SWITCH_NS);
+		if (out != (int64_t)next || fresh)
+			ll_push(g, TR_CR3_LOAD, v, g->procs[next].tables[0], 0, 0);
+		g->on_vcpu[v] = next;
+		/* a child that ran its last slice exits once its vCPU switched away */
+		if (dying)
+			ll_exit(g, &g->dying, v);
+		else if (out == (int64_t)(g->ndaemons + v) && next != (uint32_t)out && p->live &&
+			 !p->slices_left)
+			ll_exit(g, p, v);
+		g->slice_proc = next;
+		g->slice_left = 1 + gsl_ran_poisson(g->rng, (double)(g->accesses - 1));
+		return true;
+	case PH_END:
+		while (g->end_i < g->ndaemons + g->vcpus && !g->procs[g->end_i].live)
+			g->end_i++;
+		if (g->end_i == g->ndaemons + g->vcpus) {
+			g->phase = PH_DESTROY;
+			return ll_refill(g);
+		}
+		ll_exit(g, &g->procs[g->end_i++], 0);
+		return true;
+	case PH_DESTROY:
+		ll_push(g, TR_DOMAIN_DESTROY, 0, 0, 0, WS_SWITCH_NS);
+		g->phase = PH_DONE;
+		return true;
+	case PH_DONE:
+		break;
+	}
+	return false;
+}
+
+static int ll_next(struct rec_source *src, struct trace_rec *r)
+{
+	struct ll *g = (struct ll *)src;
+
+	while (g->qi == g->qn)
+		if (!ll_refill(g))
+			return 0;
+	*r = g->q[g->qi++];
+	return 1;
+}
+
+static void ll_close(struct rec_source *src)
+{
+	struct ll *g = (struct ll *)src;
+
+	if (g->rng)
+		gsl_rng_free(g->rng);
+	if (g->pick_daemon)
+		gsl_ran_discrete_free(g->pick_daemon);
+	if (g->pick_leaf)
+		gsl_ran_discrete_free(g->pick_leaf);
+	if (g->pick_child_leaf)
+		gsl_ran_discrete_free(g->pick_child_leaf);
+	free(g->procs);
+	free(g->on_vcpu);
+	free(g->q);
+	free(g);
+}
+
+static struct rec_source *ll_open(const uint64_t *v, uint64_t seed, char *err, size_t errlen)
+{
+	struct ll *g = calloc(1, sizeof(*g));
+	uint64_t pages;
+	uint32_t i;
+
+	if (!g)
+		goto nomem;
+	g->src.next = ll_next;
+	g->src.close = ll_close;
+	g->ndaemons = (uint32_t)v[L_DAEMONS];
+	g->vcpus = (uint32_t)v[L_VCPUS];
+	g->switches = v[L_SWITCHES];
+	g->accesses = v[L_ACCESSES];
+	g->skew = (uint32_t)v[L_SKEW];
+	g->prefetch = v[L_PREFETCH];
+	g->child_pct = (uint32_t)v[L_CHILD_PCT];
+	g->child_slices = (uint32_t)v[L_CHILD_SLICES];
+	/* round guest memory down to a power of two so the permutations are exact */
+	for (pages = 1; pages * 2 <= v[L_MEM_MB] * 256; pages *= 2)
+		;
+	g->mem_pages = pages;
+	g->regions = pages / 512;
+	/* the largest batch: a switch, a cr3 load, a child's exit and a spawn */
+	g->qcap = 2 * (size_t)LL_MAX_TABLES + 8;
+	g->q = calloc(g->qcap, sizeof(*g->q));
+	g->procs = calloc((size_t)g->ndaemons + g->vcpus, sizeof(*g->procs));
+	g->on_vcpu = malloc(g->vcpus * sizeof(*g->on_vcpu));
+	g->rng = gsl_rng_alloc(gsl_rng_mt19937);
+	g->pick_daemon = zipf_table(g->ndaemons, g->skew);
+	g->pick_leaf = zipf_table(LL_L2 * LL_LEAVES, g->skew);
+	g->pick_child_leaf = zipf_table(LL_CHILD_LEAVES, g->skew);
+	if (!g->q || !g->procs || !g->on_vcpu || !g->rng || !g->pick_daemon || !g->pick_leaf ||
+	    !g->pick_child_leaf)
+		goto nomem;
+	for (i = 0; i < g->vcpus; i++)
+		g->on_vcpu[i] = -1;
+	gsl_rng_set(g->rng, (unsigned long)((seed ^ (seed >> 32)) & 0xffffffffu));
+	snprintf(g->src.hdr.workload, sizeof(g->src.hdr.workload),
+		 "seed 003 long-lived: %u daemons, short-lived children on %u vCPUs",
+		 g->ndaemons, g->vcpus);
+	return &g->src;
+nomem:
+	snprintf(err, errlen, "scenario long-lived: out of memory");
+	if (g)
+		ll_close(&g->src);
+	return NULL;
+}
+
+const struct scenario scenario_long_lived = {
+	.name = "long-lived",
+	.doc = "long-lived daemons whose roots are the oldest shadow pages, and short-lived "
+	       "children forked on every vCPU (seed 003)",
+	.params = ll_params,
+	.open = ll_open,
+};

@@ -24,6 +24,7 @@ static const struct scenario *const scenarios[] = {
 	&scenario_scrub_destroy,
 	&scenario_scrub_destroy_create,
 	&scenario_working_set,
+	&scenario_long_lived,
 	&scenario_churn,
 	&scenario_page_cache,
 	NULL

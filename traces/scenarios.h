@@ -21,6 +21,7 @@ extern const struct scenario scenario_fork_storm;   /* scen_superpage.c */
 extern const struct scenario scenario_scrub_destroy;         /* scen_scrub.c */
 extern const struct scenario scenario_scrub_destroy_create;  /* scen_scrub.c */
 extern const struct scenario scenario_working_set;  /* scen_shadow.c */
+extern const struct scenario scenario_long_lived;   /* scen_shadow.c */
 extern const struct scenario scenario_churn;        /* scen_hinting.c */
 extern const struct scenario scenario_page_cache;   /* scen_hinting.c */
 

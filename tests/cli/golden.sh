@@ -21,6 +21,7 @@ cases=(
 	"churn-lazy-unused|--scenario churn --set guests=2 --set guest_mib=16 --set duration_ms=1000 --set period_ms=1000 --set life_ms=100 --set host_mem_pages=5000 --set lazy_pages=64 --model hinting --policy lazy-unused --seed 5"
 	"page-cache-volatile-lazy|--scenario page-cache --set guests=2 --set guest_mib=16 --set data_mib=64 --set hot_mib=4 --set duration_ms=1000 --set tmp_kib=256 --set host_mem_pages=5000 --set lazy_pages=64 --model hinting --policy volatile-lazy --seed 5"
 	"working-set-accessed|--scenario working-set --set switches=300 --set churn_pct=5 --model shadow --policy accessed --seed 2"
+	"long-lived-fifo-invalid-roots|--scenario long-lived --set switches=300 --model shadow --policy fifo --seed 2"
 )
 
 canon() { # JSON on stdin -> metrics and event digest, one per line

@@ -11,11 +11,15 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "env_user.h"
 #include "run.h"
 #include "shadow.h"
 #include "test.h"
+#include "trace.h"
 
 static struct shadow_key K(uint64_t gfn, uint8_t level)
 {
@@ -32,6 +36,8 @@ static struct shadow_key K(uint64_t gfn, uint8_t level)
 #define D K(4, 1)
 #define E K(5, 1)
 
+static uint64_t clock_fallback_skips_roots;   /* mk()'s clock: 0 the patch, 1 memsim's */
+
 static struct shadow_model *mk(const char *policy, uint64_t limit, uint64_t min_free,
 			       uint64_t refill, uint64_t div)
 {
@@ -39,6 +45,7 @@ static struct shadow_model *mk(const char *policy, uint64_t limit, uint64_t min_
 	struct shadow_model *m;
 
 	shadow_params_default(&p);
+	p.clock_fallback_skips_roots = clock_fallback_skips_roots;
 	p.limit = limit;
 	p.min_free = min_free;
 	p.refill = refill;
@@ -103,18 +110,20 @@ static struct shadow_model *five_full(const char *policy, uint64_t div)
 /* ---- worked examples -------------------------------------------------------------------- */
 
 /*
- * fifo, limit 5, min_free = refill = 1.  [R A B C D] full.
+ * fifo, limit 5, min_free = refill = 1.  [R A B C D] full, R loaded on vCPU 0.
  *   R->A   present: no fault.
- *   R->E   E missing, 0 free: victim = tail R (the loaded root!), on the path: one more to
- *          build, so a second victim A.  [B C D]; R rebuilt (its vCPU reloads it: a
- *          rebuild), E built: [B C D R E].
- *   R->A   A missing (zapped): victim B; A rebuilt: [C D R E A].
- * recycled 3 (R A B), rebuilds 2 (R A), one loaded root zapped.
+ *   R->E   E missing, 0 free: victim = tail R, the loaded root.  Its children A..D lose
+ *          their parent PTE; R cannot be freed: it turns invalid (R*), goes to the head and
+ *          vCPU 0 is asked to reload.  Nothing freed, so a second victim: A.  The fault
+ *          goes on in the root the vCPU runs on: E built, linked under R*: [B C D R* E].
+ *   R->A   first the reload: R* unpinned and freed (its link to E goes), R rebuilt and
+ *          pinned: [B C D E R].  Then A is missing: victim B; A rebuilt: [C D E R A].
+ * recycled 3 (R A B), rebuilds 2 (R A), one loaded root zapped, one reload, E an orphan.
  */
 TEST(fifo_worked_example_zaps_the_oldest_even_the_loaded_root)
 {
 	struct shadow_model *m = five_full("fifo", 4);
-	const struct shadow_key after[] = { C, D, R, E, A };
+	const struct shadow_key after[] = { C, D, E, R, A };
 
 	CHECK(walk2(m, R, A, true) == 0);
 	CHECK(walk2(m, R, E, true) == 1);
@@ -127,7 +136,10 @@ TEST(fifo_worked_example_zaps_the_oldest_even_the_loaded_root)
 	CHECK_EQ_U64(m->stats.builds, 8);
 	CHECK_EQ_U64(m->stats.reclaims, 2);
 	CHECK_EQ_U64(m->stats.pages_scanned, 3);
-	CHECK(shadow_linked(m, R, A) && shadow_linked(m, R, E));
+	CHECK_EQ_U64(m->stats.reload_requests, 1);
+	CHECK_EQ_U64(m->stats.invalid_roots_freed, 1);
+	CHECK_EQ_U64(m->stats.invalid_peak, 1);
+	CHECK(shadow_linked(m, R, A) && !shadow_linked(m, R, E) && present(m, E));
 	CHECK(!present(m, B));
 	CHECK(shadow_check(m) == 0);
 	shadow_model_destroy(m);
@@ -268,7 +280,11 @@ TEST(clock_looks_at_a_quarter_of_the_pool_then_takes_the_first_leaf)
  * counter would start at 0 and never stop). */
 TEST(a_tiny_pool_still_looks_at_one_page)
 {
-	struct shadow_model *m = mk("clock", 5, 1, 1, 4);
+	struct shadow_model *m;
+
+	clock_fallback_skips_roots = 1;
+	m = mk("clock", 5, 1, 1, 4);
+	clock_fallback_skips_roots = 0;
 
 	shadow_load_root(m, 0, R);
 	walk2(m, R, A, true);
@@ -319,6 +335,7 @@ TEST(scanning_policies_skip_loaded_roots_beyond_the_window)
 	const char *pols[] = { "clock", "accessed" };
 	unsigned i, v;
 
+	clock_fallback_skips_roots = 1;    /* the literal patch is tested apart */
 	for (i = 0; i < 2; i++) {
 		struct shadow_model *m = mk(pols[i], 6, 1, 1, 4);
 
@@ -336,39 +353,54 @@ TEST(scanning_policies_skip_loaded_roots_beyond_the_window)
 		CHECK(shadow_check(m) == 0);
 		shadow_model_destroy(m);
 	}
+	clock_fallback_skips_roots = 0;
 }
 
-/* Every page a loaded root: then, and only then, a root goes; its vCPU rebuilds it on its
- * next walk. */
-TEST(a_root_is_evicted_only_when_every_page_is_a_loaded_root)
+/*
+ * Every page a loaded root (5 vCPUs, limit 5): then, and only then, the scanning policies
+ * take a root.  A loaded root cannot be freed (it turns invalid and its vCPU must reload),
+ * so reclaim goes round the pool without freeing anything and gives up: the sixth vCPU's
+ * cr3 load is refused with -EBUSY (KVM of 2009 would have looped).  When a vCPU next runs
+ * it reloads: its invalid root is freed and rebuilt.
+ */
+TEST(a_root_is_taken_only_when_every_page_is_a_loaded_root_and_frees_nothing)
 {
-	const char *pols[] = { "clock", "accessed" };
+	const char *pols[] = { "clock", "accessed", "fifo-skip-roots" };
 	unsigned i, v;
 
-	for (i = 0; i < 2; i++) {
+	clock_fallback_skips_roots = 1;
+	for (i = 0; i < 3; i++) {
 		struct shadow_model *m = mk(pols[i], 5, 1, 1, 4);
-		struct shadow_key r;
-		uint32_t gone = 99;
+		struct shadow_vcpu_info vi;
+		struct shadow_key r = K(100, 2);
+		uint32_t invalid = 0;
 
 		for (v = 0; v < 5; v++)
 			shadow_load_root(m, v, K(100 + v, 2));
 		CHECK_EQ_U64(m->stats.recycled, 0);
-		CHECK(shadow_load_root(m, 5, K(105, 2)) == 1);
-		CHECK_EQ_U64(m->stats.roots_zapped, 1);
+		CHECK(shadow_load_root(m, 5, K(105, 2)) == -EBUSY);
+		CHECK_EQ_U64(m->stats.reclaim_stuck, 1);
 		CHECK_EQ_U64(m->used, 5);
-		for (v = 0; v < 5; v++)
-			if (!m->vcpu_root[v])
-				gone = v;
-		CHECK(gone < 5);
+		for (v = 0; v < 5; v++) {
+			CHECK(shadow_vcpu_info(m, v, &vi) == 0);
+			invalid += vi.root_invalid;
+		}
+		if (i < 2) {
+			CHECK(m->stats.roots_zapped > 0 && invalid > 0);
+		} else {
+			/* today's KVM never touches a loaded root: it just finds no victim */
+			CHECK_EQ_U64(m->stats.roots_zapped, 0);
+			CHECK_EQ_U64(invalid, 0);
+		}
 		CHECK(shadow_check(m) == 0);
-		/* the vCPU whose root went reloads it on its next walk */
-		r = K(100 + gone, 2);
-		CHECK(shadow_walk(m, gone, &r, 1, true) == 1);
-		CHECK_EQ_U64(m->stats.root_reloads, 1);
-		CHECK(m->vcpu_root[gone] != NULL);
+		CHECK(shadow_walk(m, 0, &r, 1, true) >= 0);
+		CHECK(shadow_vcpu_info(m, 0, &vi) == 0);
+		CHECK(vi.has_root && !vi.root_invalid && !vi.reload_pending);
+		CHECK_EQ_U64(m->stats.root_reloads, i < 2 ? 1 : 0);
 		CHECK(shadow_check(m) == 0);
 		shadow_model_destroy(m);
 	}
+	clock_fallback_skips_roots = 0;
 }
 
 /* ---- mechanism -------------------------------------------------------------------------------- */
@@ -516,29 +548,50 @@ static uint64_t random_mix(struct shadow_model *m, uint64_t seed, unsigned ops, 
 
 TEST(random_mixes_keep_every_invariant_and_the_overscan_bound)
 {
-	unsigned i, seed;
+	unsigned i, seed, fb;
+	uint64_t literal_clock_roots = 0;
 
 	for (i = 0; shadow_policies[i]; i++) {
+		const char *name = shadow_policies[i]->name;
+		bool is_clock = !strcmp(name, "clock");
+
+		for (fb = 0; fb <= (is_clock ? 1u : 0u); fb++)
 		for (seed = 1; seed <= 4; seed++) {
-			struct shadow_model *m = mk(shadow_policies[i]->name, 24, 3, 8, 4);
+			struct shadow_model *m;
 			uint64_t bad = 0;
 
+			clock_fallback_skips_roots = fb;
+			m = mk(name, 24, 3, 8, 4);
+			clock_fallback_skips_roots = 0;
 			random_mix(m, seed, 3000, true, &bad);
 			CHECK_EQ_U64(bad, 0);
 			CHECK(m->stats.recycled > 100);           /* reclaim really ran */
 			CHECK_EQ_U64(m->stats.zaps, m->stats.recycled + m->stats.zaps_guest);
-			CHECK_EQ_U64(m->stats.builds - m->stats.zaps, m->used);
+			/* a zapped loaded root leaves the pool later, when its last vCPU reloads */
+			CHECK_EQ_U64(m->stats.builds + m->stats.reload_requests,
+				     m->used + m->stats.zaps + m->stats.invalid_roots_freed);
 			CHECK(m->stats.used_peak <= 24);
-			if (strcmp(shadow_policies[i]->name, "fifo")) {
+			CHECK_EQ_U64(m->stats.reclaim_stuck, 0);
+			if (!strcmp(name, "fifo")) {
+				CHECK(m->stats.roots_zapped > 0 && m->stats.root_reloads > 0);
+			} else if (is_clock && !fb) {
+				/* the patch's fallback is the tail when the window saw no leaf,
+				 * and that may be a loaded root */
+				literal_clock_roots += m->stats.roots_zapped;
+				CHECK(m->stats.scan_max <= 24 / 4);
+			} else {
 				/* 2 loaded roots never fill a window of >= 4: no root is ever
-				 * taken and no scan looks past 24 / 4 pages */
+				 * taken and no scan looks past 24 / 4 pages (fifo-skip-roots:
+				 * past the 2 roots) */
 				CHECK_EQ_U64(m->stats.roots_zapped, 0);
+				CHECK_EQ_U64(m->stats.root_reloads, 0);
 				CHECK_EQ_U64(m->stats.overscan_extended, 0);
 				CHECK(m->stats.scan_max <= 24 / 4);
 			}
 			shadow_model_destroy(m);
 		}
 	}
+	CHECK(literal_clock_roots > 0);
 }
 
 TEST(allocation_failures_refuse_the_walk_and_break_nothing)
@@ -606,7 +659,8 @@ TEST(same_operations_give_the_same_pool)
 
 struct result {
 	double zaps, rebuilds, recycled, faults, roots_zapped, violations, errors, synthetic;
-	double unknown_frees, peak;
+	double unknown_frees, peak, root_reloads, reload_requests, invalid_freed, stuck;
+	double state_bytes, implicit_domains, ept_walks, ept_root_loads, pt_allocs;
 	size_t occ_points;
 	double occ_max;
 	uint64_t digest;
@@ -631,7 +685,9 @@ static int sim(const char *policy, const char *trace, uint64_t seed, const char 
 	size_t i;
 	int rc;
 
-	if (trace)
+	if (trace && !strncmp(trace, "scenario:", 9))
+		o.scenario = trace + 9;
+	else if (trace)
 		o.trace = trace;
 	else
 		o.scenario = "working-set";
@@ -656,6 +712,15 @@ static int sim(const char *policy, const char *trace, uint64_t seed, const char 
 	out->synthetic = metric(&r, "synthetic_target_walks");
 	out->unknown_frees = metric(&r, "unknown_frees");
 	out->peak = metric(&r, "occupancy_peak");
+	out->root_reloads = metric(&r, "root_reloads");
+	out->reload_requests = metric(&r, "reload_requests");
+	out->invalid_freed = metric(&r, "invalid_roots_freed");
+	out->stuck = metric(&r, "reclaim_stuck");
+	out->state_bytes = metric(&r, "state_bytes_peak");
+	out->implicit_domains = metric(&r, "implicit_domains");
+	out->ept_walks = metric(&r, "ept_walks");
+	out->ept_root_loads = metric(&r, "ept_root_loads");
+	out->pt_allocs = metric(&r, "pt_allocs");
 	s = metrics_series_find(&r.mx, "occupancy");
 	for (i = 0; s && i < s->n; i++)
 		if (s->pts[i].value > out->occ_max)
@@ -727,6 +792,284 @@ TEST(recorded_fork_tar_sample_never_fills_a_64_page_pool)
 	CHECK(f.zaps == c.zaps && f.faults == c.faults);
 	CHECK(f.zaps > 1000);                      /* guest frees of page tables */
 	CHECK(f.violations == 0);
+}
+
+/* ---- seed 003's finding: loaded roots, the patch's fallback, EPT ------------------------ */
+
+/*
+ * Why skipping loaded roots is worth little in this model: the figures the docs report at
+ * the seed's limit 64 (docs/models/shadow.md, "Skipping loaded roots").  Counts only.
+ * fifo zaps loaded roots and pays reloads; fifo-skip-roots never does; both agree on
+ * everything else to within the loaded roots' share of the victims.
+ */
+TEST(fifo_zaps_loaded_roots_and_reloads_fifo_skip_roots_never_does)
+{
+	const char *sets[] = { NULL };
+	const char *scen[] = { NULL, "scenario:long-lived" };
+	unsigned k;
+
+	for (k = 0; k < 2; k++) {
+		struct result f, sr;
+
+		if (sim("fifo", scen[k], 1, sets, &f) || sim("fifo-skip-roots", scen[k], 1, sets, &sr)) {
+			CHECK(0);
+			return;
+		}
+		CHECK(f.recycled > 1000);
+		CHECK(f.roots_zapped > 0 && f.reload_requests == f.roots_zapped);
+		/* each request reaches every vCPU on a root (requests coalesce, and a cr3
+		 * load does a reload's work) */
+		CHECK(f.root_reloads > 0);
+		/* an invalid root goes when its vCPU reloads or loads another cr3 */
+		CHECK(f.invalid_freed > 0 && f.invalid_freed <= f.roots_zapped);
+		CHECK(sr.roots_zapped == 0 && sr.root_reloads == 0 && sr.reload_requests == 0);
+		CHECK(sr.zaps < f.zaps && sr.rebuilds < f.rebuilds);
+		/* the measured gain is small: at most the loaded roots' share of the victims,
+		 * about two rebuilds for each loaded root fifo took */
+		CHECK(f.rebuilds - sr.rebuilds <= 4 * f.roots_zapped);
+		CHECK(f.violations == 0 && sr.violations == 0 && f.errors == 0 && sr.errors == 0);
+		CHECK(f.stuck == 0 && sr.stuck == 0);
+	}
+}
+
+/* The issue's targets at limit 64, recorded as measured: clock beats fifo by 8.8 % (zaps)
+ * and 9.3 % (rebuilds) on working-set seed 1, not the 10 % asked; fifo-skip-roots by 0.4 %
+ * and 0.4 %; on long-lived fifo-skip-roots rebuilds 0.96 x fifo's, not <= 0.8 x.  These
+ * assertions hold the figures the docs give, so a change that moves them is seen. */
+TEST(limit_64_figures_are_the_ones_the_docs_report)
+{
+	struct result f, sr, c, lf, lsr;
+
+	if (sim("fifo", NULL, 1, NULL, &f) || sim("fifo-skip-roots", NULL, 1, NULL, &sr) ||
+	    sim("clock", NULL, 1, NULL, &c) || sim("fifo", "scenario:long-lived", 1, NULL, &lf) ||
+	    sim("fifo-skip-roots", "scenario:long-lived", 1, NULL, &lsr)) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.zaps <= 0.92 * f.zaps && c.zaps > 0.90 * f.zaps);
+	CHECK(c.rebuilds <= 0.92 * f.rebuilds && c.rebuilds > 0.90 * f.rebuilds);
+	CHECK(sr.zaps < f.zaps && sr.zaps > 0.99 * f.zaps);
+	CHECK(sr.rebuilds < f.rebuilds && sr.rebuilds > 0.99 * f.rebuilds);
+	CHECK(lsr.rebuilds < 0.97 * lf.rebuilds && lsr.rebuilds > 0.8 * lf.rebuilds);
+}
+
+/*
+ * clock, the patch's fallback, limit 5, window 1 (overscan_div 8): [R A B C D] with R
+ * loaded and every link accessed.  R->E: the hand looks at R (a loaded root: accessed);
+ * the window is over and no leaf was seen, so the patch takes the tail: R itself.  R turns
+ * invalid, the next victim is found, and the vCPU reloads at its next walk.  With
+ * clock_fallback_skips_roots = 1 the root is never taken.
+ */
+TEST(clock_falls_back_to_the_tail_even_a_loaded_root_as_the_patch_does)
+{
+	unsigned fb;
+
+	for (fb = 0; fb <= 1; fb++) {
+		struct shadow_model *m;
+		struct shadow_vcpu_info vi;
+
+		clock_fallback_skips_roots = fb;
+		m = mk("clock", 5, 1, 1, 8);
+		clock_fallback_skips_roots = 0;
+		shadow_load_root(m, 0, R);
+		walk2(m, R, A, true);
+		walk2(m, R, B, true);
+		walk2(m, R, C, true);
+		walk2(m, R, D, true);
+		CHECK(walk2(m, R, E, true) == 1);
+		CHECK(shadow_vcpu_info(m, 0, &vi) == 0);
+		if (!fb) {
+			CHECK_EQ_U64(m->stats.roots_zapped, 1);
+			CHECK(vi.root_invalid && vi.reload_pending);
+			CHECK(shadow_check(m) == 0);
+			CHECK(walk2(m, R, E, true) >= 0);
+			CHECK_EQ_U64(m->stats.root_reloads, 1);
+			CHECK_EQ_U64(m->stats.invalid_roots_freed, 1);
+		} else {
+			CHECK_EQ_U64(m->stats.roots_zapped, 0);
+			CHECK(!vi.root_invalid && !vi.reload_pending);
+		}
+		CHECK(shadow_check(m) == 0);
+		shadow_model_destroy(m);
+	}
+}
+
+/* A reload request reaches every vCPU on a root, each reloads once at its next operation;
+ * the invalid root goes with the last of its vCPUs; a cr3 load also lets it go. */
+TEST(a_zapped_loaded_root_waits_for_every_vcpu_on_it)
+{
+	struct shadow_model *m = mk("fifo", 6, 1, 1, 4);
+	struct shadow_vcpu_info vi;
+	struct shadow_key r = R;
+	uint32_t v;
+
+	for (v = 0; v < 3; v++)
+		shadow_load_root(m, v, R);            /* three vCPUs share R */
+	walk2(m, R, A, true);
+	walk2(m, R, B, true);
+	walk2(m, R, C, true);
+	shadow_load_root(m, 3, K(200, 2));
+	/* [R A B C S] + R->D: 1 free, no reclaim; R->E: victim R (loaded on 3 vCPUs),
+	 * turned invalid, then A */
+	walk2(m, R, D, true);
+	CHECK(walk2(m, R, E, true) == 1);
+	CHECK_EQ_U64(m->stats.roots_zapped, 1);
+	CHECK_EQ_U64(m->ninvalid, 1);
+	for (v = 0; v < 4; v++) {
+		CHECK(shadow_vcpu_info(m, v, &vi) == 0);
+		CHECK(vi.reload_pending);                 /* every vCPU, as in 2009 */
+		CHECK(vi.root_invalid == (v < 3));
+	}
+	CHECK(shadow_check(m) == 0);
+	CHECK(shadow_walk(m, 1, &r, 1, true) >= 0);  /* vCPU 1 reloads: R* still held */
+	CHECK_EQ_U64(m->stats.root_reloads, 1);
+	CHECK_EQ_U64(m->ninvalid, 1);
+	CHECK(shadow_load_root(m, 2, K(300, 2)) >= 0);   /* vCPU 2 moves away: no reload */
+	CHECK_EQ_U64(m->stats.root_reloads, 1);
+	CHECK_EQ_U64(m->ninvalid, 1);
+	CHECK(shadow_walk(m, 0, &r, 1, true) >= 0);  /* the last one: R* freed */
+	CHECK_EQ_U64(m->stats.root_reloads, 2);
+	CHECK_EQ_U64(m->ninvalid, 0);
+	CHECK_EQ_U64(m->stats.invalid_roots_freed, 1);
+	CHECK(shadow_check(m) == 0);
+	shadow_model_destroy(m);
+}
+
+/*
+ * EPT/TDP: no accessed bits, so `accessed` is refused, and clock with the patch's restart
+ * at the tail is exactly fifo-skip-roots (the seed's "not zapping shadow pages with
+ * root_count != 0 already makes much difference" was measured on EPT).  Roots are per vCPU
+ * and loaded once.
+ */
+TEST(tdp_has_no_accessed_bits_and_clock_becomes_fifo_skip_roots)
+{
+	const char *tdp[] = { "tdp=1", NULL };
+	const char *tdp0[] = { "tdp=1", "hand_persist=0", NULL };
+	struct shadow_params p;
+	struct result f, sr, c;
+	struct run_opts o = { .model = "shadow", .policy = "accessed", .seed = 1,
+			      .profile = "seed-2012", .scenario = "long-lived" };
+	char err[1024];
+	struct run r;
+
+	shadow_params_default(&p);
+	p.tdp = 1;
+	CHECK(shadow_model_create(&shadow_accessed_policy, &p) == NULL);
+	CHECK(shadow_policy_usable(&shadow_clock_policy, &p) == 0);
+	o.sets[o.nsets++] = "tdp=1";
+	CHECK(run_prepare(&r, &o, err, sizeof(err)) != 0 || run_execute(&r, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "accessed bits") != NULL);
+	run_free(&r);
+
+	if (sim("fifo", "scenario:long-lived", 1, tdp, &f) ||
+	    sim("fifo-skip-roots", "scenario:long-lived", 1, tdp, &sr) ||
+	    sim("clock", "scenario:long-lived", 1, tdp0, &c)) {
+		CHECK(0);
+		return;
+	}
+	CHECK(f.ept_walks > 10000 && f.ept_root_loads == 2);   /* one root per vCPU */
+	CHECK(f.recycled > 1000);
+	CHECK(c.zaps == sr.zaps && c.rebuilds == sr.rebuilds && c.faults == sr.faults);
+	CHECK(f.roots_zapped > 0 && f.root_reloads > 0 && sr.roots_zapped == 0);
+	CHECK(sr.rebuilds < f.rebuilds);
+	CHECK(f.violations == 0 && sr.violations == 0 && c.violations == 0);
+}
+
+/* long-lived: daemons' tables are allocated first; children come and go on every vCPU. */
+TEST(long_lived_scenario_has_daemons_first_and_short_lived_children)
+{
+	struct result f;
+
+	if (sim("fifo", "scenario:long-lived", 1, NULL, &f)) {
+		CHECK(0);
+		return;
+	}
+	/* 6 daemons x 10 tables, then children of 5 tables each, all freed by the end */
+	CHECK(f.pt_allocs > 6 * 10 + 100 * 5);
+	CHECK(f.unknown_frees == 0 && f.synthetic == 0 && f.errors == 0);
+	CHECK(f.peak <= 64 && f.recycled > 1000);
+}
+
+/*
+ * Issue 9 item 11: many domain_create records, each for 4096 vCPUs, cost what they use.
+ * 2^18 domains are created (records on vCPU 4095, arg 4096) and 256 of them do a cr3 load
+ * and a walk on vCPU 4095.  Per-domain and per-vCPU state (state_bytes_peak) must stay
+ * under 64 bytes per idle domain plus 8 KiB per used one; the run also fits a 1 GiB
+ * address-space limit (not checked under the sanitizers, which reserve far more).
+ */
+static int write_many_domains(const char *path, uint32_t ndoms, uint32_t used)
+{
+	struct trace_header h;
+	struct trace_writer *w;
+	struct trace_rec r;
+	char err[512];
+	uint32_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.page_size = 4096;
+	snprintf(h.source, sizeof(h.source), "synthetic:test");
+	snprintf(h.recorder, sizeof(h.recorder), "test_shadow");
+	w = trace_writer_open(path, &h, err, sizeof(err));
+	if (!w)
+		return -1;
+	for (i = 0; i < ndoms; i++) {
+		memset(&r, 0, sizeof(r));
+		r.time_ns = i;
+		r.domain = i + 1;
+		r.vcpu = 4095;
+		r.type = TR_DOMAIN_CREATE;
+		r.arg = 4096;
+		if (trace_writer_put(w, &r))
+			goto fail;
+		if (i < used) {
+			r.type = TR_CR3_LOAD;
+			r.frame = 0x1000 + i;
+			r.arg = 0;
+			if (trace_writer_put(w, &r))
+				goto fail;
+			r.type = TR_PAGE_FAULT;
+			r.frame = 0x2000 + i;
+			r.arg = 1;
+			if (trace_writer_put(w, &r))
+				goto fail;
+		}
+	}
+	return trace_writer_close(w, err, sizeof(err));
+fail:
+	trace_writer_abort(w);
+	return -1;
+}
+
+TEST(many_domains_of_4096_vcpus_cost_what_they_use)
+{
+	char dir[] = "/tmp/memsim-shadow-XXXXXX", path[512];
+	const uint32_t ndoms = 1u << 18, used = 256;
+	struct result f;
+	pid_t pid;
+	int st = 0;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/doms.mst", dir);
+	CHECK(write_many_domains(path, ndoms, used) == 0);
+	CHECK(sim("fifo", path, 1, NULL, &f) == 0);
+	CHECK(f.implicit_domains == 0 && f.violations == 0 && f.errors == 0);
+	CHECK(f.state_bytes > 0);
+	CHECK(f.state_bytes < 64.0 * ndoms + 8192.0 * used);
+	printf("# %u domains (%u used): state_bytes_peak %.0f\n", ndoms, used, f.state_bytes);
+	if (!getenv("MEMSIM_SANITIZED")) {
+		pid = fork();
+		if (pid == 0) {
+			struct rlimit rl = { 1ul << 30, 1ul << 30 };
+			struct result g;
+
+			setrlimit(RLIMIT_AS, &rl);
+			_exit(sim("fifo", path, 1, NULL, &g) == 0 && g.errors == 0 ? 0 : 1);
+		}
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)

@@ -842,6 +842,133 @@ fail:
 	return -1;
 }
 
+/* ---- ids typed by users ------------------------------------------------------------------ */
+
+#define RESOLVE_MIN_PREFIX 4
+#define RESOLVE_MAX_LISTED 8
+
+/* Copies id into out; 2 with a message if it does not fit. */
+static int resolved(const char *id, const char *opt, const char *arg, char *out, size_t outlen,
+		    char *err, size_t errlen)
+{
+	if (strlen(id) >= outlen) {
+		seterr(err, errlen, "%s %s: id %.40s is longer than memsim's ids", opt, arg, id);
+		return 2;
+	}
+	memcpy(out, id, strlen(id) + 1);
+	return 0;
+}
+
+int store_resolve_id(struct store *st, const char *what, const char *opt, const char *arg,
+		     char *out, size_t outlen, char *err, size_t errlen)
+{
+	bool sweep = strcmp(what, "sweep") == 0;
+	const char *col = sweep ? "sweep_id" : "run_id", *table = sweep ? "sweeps" : "runs";
+	char sql[320], low[64], hi[66], list[RESOLVE_MAX_LISTED * 20 + 16] = "";
+	sqlite3_stmt *s;
+	size_t n = strlen(arg), i, found = 0, off = 0;
+	bool hex = n > 0 && n < sizeof(low);
+	int rc;
+
+	/* ids are lower-case hex: "ABCD" means "abcd" */
+	for (i = 0; hex && i < n; i++) {
+		char c = arg[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+		low[i] = c;
+	}
+	if (hex)
+		low[n] = 0;
+	else
+		snprintf(low, sizeof(low), "%s", n < sizeof(low) ? arg : "");
+
+	/* exact, then "last", then a prefix */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = ?1 OR %s = ?2", col, table, col,
+		 col);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL))
+		goto sqlerr;
+	bind_text(s, 1, arg);
+	bind_text(s, 2, low);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		rc = resolved((const char *)sqlite3_column_text(s, 0), opt, arg, out, outlen, err,
+			      errlen);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+
+	if (strcmp(arg, "last") == 0) {
+		snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY created DESC, rowid DESC "
+			 "LIMIT 1", col, table);
+		if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL))
+			goto sqlerr;
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			rc = resolved((const char *)sqlite3_column_text(s, 0), opt, arg, out, outlen,
+				      err, errlen);
+			sqlite3_finalize(s);
+			return rc;
+		}
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			goto sqlerr;
+		seterr(err, errlen, "%s last: %s has no %s yet", opt, st->path, what);
+		return 2;
+	}
+
+	if (!*low) {
+		seterr(err, errlen, "%s %.80s: no %s with that id in %s", opt, arg, what, st->path);
+		return 2;
+	}
+	/* a prefix: the index range [low, low + "\xff"), every id that starts with low */
+	snprintf(hi, sizeof(hi), "%s\xff", low);
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s >= ?1 AND %s < ?2 AND "
+		 "substr(%s, 1, length(?1)) = ?1 ORDER BY %s LIMIT %d", col, table, col, col, col,
+		 col, RESOLVE_MAX_LISTED + 1);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL))
+		goto sqlerr;
+	bind_text(s, 1, low);
+	bind_text(s, 2, hi);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+
+		if (!found++ && resolved(id, opt, arg, out, outlen, err, errlen)) {
+			sqlite3_finalize(s);
+			return 2;
+		}
+		if (found <= RESOLVE_MAX_LISTED && off < sizeof(list))
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%.18s",
+						found > 1 ? ", " : "", id);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	if (!found) {
+		seterr(err, errlen, "%s %.80s: no %s %s in %s (give an id, a unique prefix of one, "
+		       "or 'last')", opt, arg, what, low, st->path);
+		return 2;
+	}
+	if (n < RESOLVE_MIN_PREFIX) {
+		seterr(err, errlen, "%s %s: give at least %d characters of a %s id", opt, arg,
+		       RESOLVE_MIN_PREFIX, what);
+		return 2;
+	}
+	if (found > 1) {
+		seterr(err, errlen, "%s %s: ambiguous, %s ids starting with %s: %s%s", opt, arg,
+		       what, low, list, found > RESOLVE_MAX_LISTED ? ", ..." : "");
+		return 2;
+	}
+	return 0;
+sqlerr:
+	seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+	return 1;
+}
+
 /* ---- merge ---------------------------------------------------------------------------- */
 
 struct merge_arg {

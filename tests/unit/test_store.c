@@ -673,8 +673,8 @@ TEST(db_commands_list_show_and_export_csv)
 	CHECK(rc == 0 && strncmp(out, "run_id ", 7) == 0);
 	CHECK(strstr(out, "eeeeeeeeeeeeee01  rmap") && strstr(out, "ffffffffffffff02"));
 	free(out);
-	out = capture(ls2, st, "no-such-sweep", NULL, &rc);
-	CHECK(rc == 0 && !strstr(out, "eeeeeeeeeeeeee01"));
+	out = capture(ls2, st, "no-such-sweep", NULL, &rc);	/* an unknown sweep is an error */
+	CHECK(rc == 2 && !strstr(out, "eeeeeeeeeeeeee01"));
 	free(out);
 
 	out = capture(show2, st, "eeee", NULL, &rc);	/* a unique prefix */

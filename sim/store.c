@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -528,6 +529,63 @@ static int validate_run(const struct store *st, const struct run_record *r,
 	return 0;
 }
 
+/*
+ * The run is stored with the same event digest: are its stored metrics this run's too?
+ * (A database edited by hand, or a metric that is not deterministic, would otherwise be
+ * reported as "identical results".)  1 with a message if they differ, or on an SQL error.
+ */
+static int stored_metrics_differ(struct store *st, const struct run_record *r,
+				 char *err, size_t errlen)
+{
+	const struct metrics *mx = r->metrics;
+	sqlite3_stmt *s;
+	size_t i = 0;
+	char a[64], b[64];
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT name, value FROM metrics WHERE run_id = ? "
+			       "ORDER BY ord", -1, &s, NULL)) {
+		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		return 1;
+	}
+	bind_text(s, 1, r->run_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		bool null = sqlite3_column_type(s, 1) == SQLITE_NULL;
+		double v = sqlite3_column_double(s, 1);
+
+		if (i >= mx->n || strcmp(name, mx->m[i].name) ||
+		    (null ? !isnan(mx->m[i].value) : v != mx->m[i].value)) {
+			if (null)
+				snprintf(a, sizeof(a), "NULL");
+			else
+				metrics_format_value(v, a, sizeof(a));
+			if (i < mx->n && !strcmp(name, mx->m[i].name))
+				metrics_format_value(mx->m[i].value, b, sizeof(b));
+			else
+				snprintf(b, sizeof(b), "absent");
+			seterr(err, errlen, "%s: run %s is already stored with this event digest "
+			       "but its metric %s is %s there, %s in this run: same configuration, "
+			       "different results", st->path, r->run_id, name, a, b);
+			sqlite3_finalize(s);
+			return 1;
+		}
+		i++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		return 1;
+	}
+	if (i != mx->n) {
+		seterr(err, errlen, "%s: run %s is already stored with this event digest but "
+		       "without its metric %s: same configuration, different results", st->path,
+		       r->run_id, mx->m[i].name);
+		return 1;
+	}
+	return 0;
+}
+
 static int put_run_txn(struct store *st, void *arg, char *err, size_t errlen)
 {
 	const struct run_record *r = arg;
@@ -553,6 +611,8 @@ static int put_run_txn(struct store *st, void *arg, char *err, size_t errlen)
 			       st->path, r->run_id, have ? have : "NULL", dig);
 		sqlite3_reset(s);
 		st->busy = false;
+		if (same && mx && stored_metrics_differ(st, r, err, errlen))
+			same = false;
 		return same ? 1 : -1;
 	}
 	if (rc != SQLITE_DONE) {
@@ -1000,6 +1060,115 @@ static char *query_text(sqlite3 *db, const char *sql, int *rcp)
 	return out;
 }
 
+/*
+ * A run id present in both databases must have the same results there, not only the same
+ * event digest: a shard whose metrics were damaged or edited (or computed by a build that is
+ * not deterministic) would otherwise be "already present" and hide the difference.  Each
+ * query finds the first run that differs in one respect: columns of its configuration
+ * (everything but where it was run: trace path, sweep, wall time, creation time), its
+ * params, its metrics, its series.  Rows are (run, what, value in the input, value here);
+ * "absent" stands for a missing row.  Values are compared exactly: memsim promises
+ * bit-identical results for the same configuration.
+ */
+#define MERGE_BOTH "WITH both(run_id) AS (SELECT s.run_id FROM src.runs s " \
+		   "JOIN main.runs m ON m.run_id = s.run_id) "
+#define MERGE_CFG(col) "SELECT s.run_id, '" col "', s." col ", m." col " FROM src.runs s " \
+			"JOIN main.runs m ON m.run_id = s.run_id WHERE s." col " IS NOT m." col
+static const struct {
+	const char *what, *sql;
+} merge_diffs[] = {
+	{ "event digest",
+	  "SELECT s.run_id, 'event_digest', s.event_digest, m.event_digest FROM src.runs s "
+	  "JOIN main.runs m ON m.run_id = s.run_id WHERE s.event_digest IS NOT m.event_digest "
+	  "ORDER BY s.run_id LIMIT 1" },
+	{ "configuration",
+	  MERGE_CFG("model") " UNION ALL " MERGE_CFG("policy") " UNION ALL "
+	  MERGE_CFG("trace_digest") " UNION ALL " MERGE_CFG("seed") " UNION ALL "
+	  MERGE_CFG("profile_name") " UNION ALL " MERGE_CFG("profile_digest") " UNION ALL "
+	  MERGE_CFG("memsim_version") " UNION ALL " MERGE_CFG("config_json") " UNION ALL "
+	  MERGE_CFG("status") " ORDER BY 1 LIMIT 1" },
+	{ "param",
+	  MERGE_BOTH ", x AS (SELECT p.run_id, p.key FROM both JOIN src.params p USING (run_id) "
+	  "  UNION SELECT p.run_id, p.key FROM both JOIN main.params p USING (run_id)) "
+	  "SELECT x.run_id, 'param ' || x.key, "
+	  "  CASE WHEN a.run_id IS NULL THEN 'absent' ELSE a.value END, "
+	  "  CASE WHEN b.run_id IS NULL THEN 'absent' ELSE b.value END "
+	  "FROM x LEFT JOIN src.params a ON a.run_id = x.run_id AND a.key = x.key "
+	  "LEFT JOIN main.params b ON b.run_id = x.run_id AND b.key = x.key "
+	  "WHERE a.run_id IS NULL OR b.run_id IS NULL OR a.value IS NOT b.value "
+	  "ORDER BY x.run_id, coalesce(a.ord, b.ord) LIMIT 1" },
+	{ "metric",
+	  MERGE_BOTH ", x AS (SELECT v.run_id, v.name FROM both JOIN src.metrics v USING (run_id) "
+	  "  UNION SELECT v.run_id, v.name FROM both JOIN main.metrics v USING (run_id)) "
+	  "SELECT x.run_id, 'metric ' || x.name, "
+	  "  CASE WHEN a.run_id IS NULL THEN 'absent' ELSE a.value END, "
+	  "  CASE WHEN b.run_id IS NULL THEN 'absent' ELSE b.value END "
+	  "FROM x LEFT JOIN src.metrics a ON a.run_id = x.run_id AND a.name = x.name "
+	  "LEFT JOIN main.metrics b ON b.run_id = x.run_id AND b.name = x.name "
+	  "WHERE a.run_id IS NULL OR b.run_id IS NULL OR a.value IS NOT b.value "
+	  "ORDER BY x.run_id, coalesce(a.ord, b.ord) LIMIT 1" },
+	{ "series",
+	  MERGE_BOTH ", x AS (SELECT v.run_id, v.name, v.idx FROM both JOIN src.series v "
+	  "  USING (run_id) UNION SELECT v.run_id, v.name, v.idx FROM both "
+	  "  JOIN main.series v USING (run_id)) "
+	  "SELECT x.run_id, 'series ' || x.name || ' point ' || x.idx, "
+	  "  CASE WHEN a.run_id IS NULL THEN 'absent' ELSE a.t_ns || ' ns: ' || a.value END, "
+	  "  CASE WHEN b.run_id IS NULL THEN 'absent' ELSE b.t_ns || ' ns: ' || b.value END "
+	  "FROM x LEFT JOIN src.series a ON a.run_id = x.run_id AND a.name = x.name "
+	  "  AND a.idx = x.idx "
+	  "LEFT JOIN main.series b ON b.run_id = x.run_id AND b.name = x.name AND b.idx = x.idx "
+	  "WHERE a.run_id IS NULL OR b.run_id IS NULL OR a.t_ns IS NOT b.t_ns "
+	  "  OR a.value IS NOT b.value "
+	  "ORDER BY x.run_id, x.name, x.idx LIMIT 1" },
+};
+
+/* Column i as text for a conflict message: REAL as memsim prints it, NULL as "NULL". */
+static void diff_value(sqlite3_stmt *s, int i, char *buf, size_t len)
+{
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_NULL:
+		snprintf(buf, len, "NULL");
+		break;
+	case SQLITE_FLOAT:
+		metrics_format_value(sqlite3_column_double(s, i), buf, len);
+		break;
+	default:
+		snprintf(buf, len, "%.100s", (const char *)sqlite3_column_text(s, i));
+	}
+}
+
+/* 1 and a conflict message if a run of src differs from main's, 0 if none, -1 (SQL). */
+static int merge_find_conflict(struct store *st, const char *in_path, int *rcp,
+			       char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(merge_diffs) / sizeof(merge_diffs[0]); i++) {
+		sqlite3_stmt *s;
+		char a[128], b[128];
+		int rc = sqlite3_prepare_v2(st->db, merge_diffs[i].sql, -1, &s, NULL);
+
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			diff_value(s, 2, a, sizeof(a));
+			diff_value(s, 3, b, sizeof(b));
+			seterr(err, errlen, "%s: conflict with %s: run %s: %s is %s in the input but "
+			       "%s here (same configuration, different results); nothing merged",
+			       in_path, st->path, (const char *)sqlite3_column_text(s, 0),
+			       (const char *)sqlite3_column_text(s, 1), a, b);
+			sqlite3_finalize(s);
+			return 1;
+		}
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE) {
+			*rcp = rc;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int merge_txn(struct store *st, void *arg, char *err, size_t errlen)
 {
 	static const char *const copy_sql[] = {
@@ -1035,18 +1204,13 @@ static int merge_txn(struct store *st, void *arg, char *err, size_t errlen)
 	size_t i;
 	int rc;
 
-	t = query_text(st->db,
-		"SELECT s.run_id || ' has event digest ' || s.event_digest || ' in ' || "
-		"'the input but ' || m.event_digest || ' here' "
-		"FROM src.runs s JOIN main.runs m ON m.run_id = s.run_id "
-		"WHERE s.event_digest <> m.event_digest ORDER BY s.run_id LIMIT 1", &rc);
-	if (rc)
-		goto sqlerr;
-	if (t) {
-		seterr(err, errlen, "%s: conflict with %s: run %s (same configuration, different "
-		       "results); nothing merged", a->in_path, st->path, t);
-		free(t);
+	rc = SQLITE_OK;
+	switch (merge_find_conflict(st, a->in_path, &rc, err, errlen)) {
+	case 1:
+		st->busy = false;
 		return -1;
+	case -1:
+		goto sqlerr;
 	}
 	t = query_text(st->db,
 		"SELECT s.sweep_id FROM src.sweeps s JOIN main.sweeps m ON m.sweep_id = s.sweep_id "

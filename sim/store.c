@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "store.h"
 #include "util.h"
@@ -44,6 +45,7 @@ struct store {
 	char *path;
 	bool readonly;
 	bool busy;               /* the last failed statement failed with SQLITE_BUSY/LOCKED */
+	bool conflict;           /* the last store_put_run() failed on a conflict, not on I/O */
 	sqlite3_stmt *find_run;
 	sqlite3_stmt *has_run;
 	sqlite3_stmt *ins_run;
@@ -198,13 +200,27 @@ static char *path_uri(const char *path, bool readonly)
 	return uri;
 }
 
+/* SQLite's message for the last error, with the system's reason for an I/O error
+ * ("disk I/O error (File too large)", "database or disk is full (No space left...)"). */
+static const char *db_err(struct store *st)
+{
+	static char buf[512];
+	int rc = sqlite3_extended_errcode(st->db) & 0xff, e = sqlite3_system_errno(st->db);
+
+	if (e && (rc == SQLITE_IOERR || rc == SQLITE_FULL || rc == SQLITE_CANTOPEN))
+		snprintf(buf, sizeof(buf), "%s (%s)", sqlite3_errmsg(st->db), strerror(e));
+	else
+		snprintf(buf, sizeof(buf), "%s", sqlite3_errmsg(st->db));
+	return buf;
+}
+
 static sqlite3_stmt *prep(struct store *st, sqlite3_stmt **slot, const char *sql,
 			  char *err, size_t errlen)
 {
 	if (*slot)
 		return *slot;
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL)) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		*slot = NULL;
 	}
 	return *slot;
@@ -218,7 +234,7 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what,
 
 	if (rc != SQLITE_DONE) {
 		st->busy = is_busy(rc);
-		seterr(err, errlen, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s: %s", st->path, what, db_err(st));
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -253,7 +269,7 @@ static int with_write_txn(struct store *st, int (*fn)(struct store *, void *, ch
 				continue;
 			}
 			seterr(err, errlen, "%s: cannot start a transaction: %s", st->path,
-			       sqlite3_errmsg(st->db));
+			       db_err(st));
 			return -1;
 		}
 		st->busy = false;
@@ -264,7 +280,7 @@ static int with_write_txn(struct store *st, int (*fn)(struct store *, void *, ch
 				return ret;
 			st->busy = is_busy(rc);
 			seterr(err, errlen, "%s: commit failed: %s", st->path,
-			       sqlite3_errmsg(st->db));
+			       db_err(st));
 		}
 		if (!sqlite3_get_autocommit(st->db))
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -286,12 +302,12 @@ static int schema_version(struct store *st, char *err, size_t errlen)
 		"SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'),"
 		"       (SELECT count(*) FROM sqlite_master)", -1, &s, NULL);
 	if (rc) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		return -1;
 	}
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		sqlite3_finalize(s);
 		return -1;
 	}
@@ -339,7 +355,7 @@ static int create_schema(struct store *st, void *arg, char *err, size_t errlen)
 	if (rc) {
 		st->busy = is_busy(rc);
 		seterr(err, errlen, "%s: cannot create the schema: %s", st->path,
-		       sqlite3_errmsg(st->db));
+		       db_err(st));
 		return -1;
 	}
 	return 0;
@@ -370,7 +386,7 @@ static int set_wal(struct store *st, char *err, size_t errlen)
 		}
 		if (!is_busy(rc) || attempt >= STORE_BUSY_RETRIES) {
 			seterr(err, errlen, "%s: cannot use WAL journal mode: %s", st->path,
-			       rc == SQLITE_BUSY ? "database is locked" : sqlite3_errmsg(st->db));
+			       rc == SQLITE_BUSY ? "database is locked" : db_err(st));
 			sqlite3_finalize(s);
 			return -1;
 		}
@@ -380,10 +396,39 @@ static int set_wal(struct store *st, char *err, size_t errlen)
 	}
 }
 
+/*
+ * A database this open created but could not set up (a full disk, an I/O error) is removed
+ * with its side files, so a failed command leaves no empty database behind.  Only when
+ * nothing was committed: no write-ahead log with content (another process may have
+ * created the same file meanwhile and stored into it).
+ */
+static void remove_unused_new(const char *path)
+{
+	static const char *const side[] = { "-wal", "-shm", "-journal" };
+	size_t n = strlen(path) + 16, i;
+	char *p = malloc(n);
+	struct stat sb;
+
+	if (!p)
+		return;
+	snprintf(p, n, "%s-wal", path);
+	if ((stat(p, &sb) == 0 && sb.st_size > 0) || stat(path, &sb) || sb.st_size > 4096) {
+		free(p);
+		return;
+	}
+	unlink(path);
+	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		snprintf(p, n, "%s%s", path, side[i]);
+		unlink(p);
+	}
+	free(p);
+}
+
 static struct store *open_common(const char *path, bool readonly, char *err, size_t errlen)
 {
 	struct store *st;
 	struct stat sb;
+	bool created = false;
 	char *uri;
 	int flags, rc, v;
 
@@ -392,10 +437,23 @@ static struct store *open_common(const char *path, bool readonly, char *err, siz
 			seterr(err, errlen, "%s: is a directory, not a database", path);
 			return NULL;
 		}
+		/* a device or FIFO is no database, and SQLite would put its journal beside it
+		 * (/dev/null-journal) or block opening it */
+		if (!S_ISREG(sb.st_mode)) {
+			seterr(err, errlen, "%s: not a regular file (%s): a database must be a "
+			       "regular file, or a path that does not exist yet", path,
+			       S_ISCHR(sb.st_mode) ? "a character device" :
+			       S_ISBLK(sb.st_mode) ? "a block device" :
+			       S_ISFIFO(sb.st_mode) ? "a FIFO" :
+			       S_ISSOCK(sb.st_mode) ? "a socket" : "not a file");
+			return NULL;
+		}
 	} else if (readonly || errno != ENOENT) {
 		seterr(err, errlen, "%s: %s", path,
 		       errno == ENOENT ? "no such database file" : strerror(errno));
 		return NULL;
+	} else {
+		created = true;
 	}
 
 	st = calloc(1, sizeof(*st));
@@ -429,7 +487,7 @@ static struct store *open_common(const char *path, bool readonly, char *err, siz
 	    sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
 			 NULL, NULL, NULL)) {
 		if (err && !*err)
-			seterr(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+			seterr(err, errlen, "%s: %s", path, db_err(st));
 		goto fail;
 	}
 	v = schema_version(st, err, errlen);
@@ -441,6 +499,8 @@ static struct store *open_common(const char *path, bool readonly, char *err, siz
 fail:
 	free(uri);
 	store_close(st);
+	if (created)
+		remove_unused_new(path);
 	return NULL;
 }
 
@@ -545,7 +605,7 @@ static int stored_metrics_differ(struct store *st, const struct run_record *r,
 
 	if (sqlite3_prepare_v2(st->db, "SELECT name, value FROM metrics WHERE run_id = ? "
 			       "ORDER BY ord", -1, &s, NULL)) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		return 1;
 	}
 	bind_text(s, 1, r->run_id);
@@ -574,7 +634,7 @@ static int stored_metrics_differ(struct store *st, const struct run_record *r,
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		return 1;
 	}
 	if (i != mx->n) {
@@ -613,11 +673,12 @@ static int put_run_txn(struct store *st, void *arg, char *err, size_t errlen)
 		st->busy = false;
 		if (same && mx && stored_metrics_differ(st, r, err, errlen))
 			same = false;
+		st->conflict = !same;
 		return same ? 1 : -1;
 	}
 	if (rc != SQLITE_DONE) {
 		st->busy = is_busy(rc);
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -716,9 +777,17 @@ static int put_run_txn(struct store *st, void *arg, char *err, size_t errlen)
 
 int store_put_run(struct store *st, const struct run_record *run, char *err, size_t errlen)
 {
-	if (validate_run(st, run, err, errlen))
+	st->conflict = false;
+	if (validate_run(st, run, err, errlen)) {
+		st->conflict = true;	/* the record, not the database, is at fault */
 		return -1;
+	}
 	return with_write_txn(st, put_run_txn, (void *)run, err, errlen);
+}
+
+bool store_put_failed_on_conflict(const struct store *st)
+{
+	return st->conflict;
 }
 
 int store_has_run(struct store *st, const char *run_id)
@@ -801,7 +870,7 @@ static int put_sweep_txn(struct store *st, void *arg, char *err, size_t errlen)
 	return 0;
 sqlerr:
 	st->busy = is_busy(rc);
-	seterr(err, errlen, "%s: sweep %s: %s", st->path, a->id, sqlite3_errmsg(st->db));
+	seterr(err, errlen, "%s: sweep %s: %s", st->path, a->id, db_err(st));
 	return -1;
 }
 
@@ -841,7 +910,7 @@ static int adopt_txn(struct store *st, void *arg, char *err, size_t errlen)
 	return sqlite3_changes(st->db) ? 1 : 0;
 sqlerr:
 	st->busy = is_busy(rc);
-	seterr(err, errlen, "%s: run %s: %s", st->path, a->run_id, sqlite3_errmsg(st->db));
+	seterr(err, errlen, "%s: run %s: %s", st->path, a->run_id, db_err(st));
 	return -1;
 }
 
@@ -1025,7 +1094,7 @@ int store_resolve_id(struct store *st, const char *what, const char *opt, const 
 	}
 	return 0;
 sqlerr:
-	seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+	seterr(err, errlen, "%s: %s", st->path, db_err(st));
 	return 1;
 }
 
@@ -1241,7 +1310,7 @@ static int merge_txn(struct store *st, void *arg, char *err, size_t errlen)
 sqlerr:
 	st->busy = is_busy(rc);
 	seterr(err, errlen, "%s: merging into %s: %s", a->in_path, st->path,
-	       sqlite3_errmsg(st->db));
+	       db_err(st));
 	return -1;
 }
 
@@ -1277,20 +1346,20 @@ int store_merge(struct store *st, const char *in_path, size_t *copied, size_t *s
 	}
 	free(uri);
 	if (rc != SQLITE_DONE) {
-		seterr(err, errlen, "%s: cannot open: %s", in_path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: cannot open: %s", in_path, db_err(st));
 		return -1;
 	}
 
 	t = query_text(st->db, "SELECT value FROM src.meta WHERE key = 'schema_version'", &rc);
 	if (rc || !t) {
 		seterr(err, errlen, "%s: not a memsim database%s%s", in_path, rc ? ": " : "",
-		       rc ? sqlite3_errmsg(st->db) : " (no schema_version)");
+		       rc ? db_err(st) : " (no schema_version)");
 	} else if (atoi(t) != STORE_SCHEMA_VERSION) {
 		seterr(err, errlen, "%s: schema version %s, this memsim merges version %d", in_path,
 		       t, STORE_SCHEMA_VERSION);
 	} else if (sqlite3_exec(st->db, "CREATE TEMP TABLE IF NOT EXISTS merge_new "
 				"(run_id TEXT PRIMARY KEY)", NULL, NULL, NULL)) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 	} else {
 		ret = with_write_txn(st, merge_txn, &a, err, errlen);
 	}

@@ -11,6 +11,7 @@
 #ifndef MEMSIM_SIM_STORE_H
 #define MEMSIM_SIM_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -49,7 +50,9 @@ struct run_record {
 /*
  * Error messages written to err are one line without the "memsim: " prefix, naming the file.
  */
-/* Opens (creating and migrating the schema if needed).  NULL + message on failure. */
+/* Opens (creating and migrating the schema if needed).  NULL + message on failure.  A path
+ * that exists must be a regular file (a device, FIFO or directory is refused); a new file
+ * that could not be set up (full disk) is removed again. */
 struct store *store_open(const char *path, char *err, size_t errlen);
 /* Opens an existing memsim database read-only; never creates a file.  NULL + message. */
 struct store *store_open_readonly(const char *path, char *err, size_t errlen);
@@ -64,6 +67,9 @@ struct sqlite3 *store_sqlite(struct store *st);
  * written), or -1 with a message (including a conflict: same id, different results).
  */
 int store_put_run(struct store *st, const struct run_record *run, char *err, size_t errlen);
+/* After store_put_run() returned -1: true if the run was refused (a conflict, an invalid
+ * record), false if the database failed (I/O, a full disk, a lock never released). */
+bool store_put_failed_on_conflict(const struct store *st);
 /* 1 if the run id is present, 0 if not, -1 on error. */
 int store_has_run(struct store *st, const char *run_id);
 

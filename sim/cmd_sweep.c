@@ -72,15 +72,19 @@ static void usage(FILE *out)
 		"  --reps N           N repetitions of each point with distinct seeds (rep 0: --seed)\n"
 		"  --if COND          leave out points where COND is false, e.g. 'light < heavy'\n"
 		"                     (< <= > >= == != && || over parameters and integers)\n"
-		"  --file SPECFILE    NAME=SPEC and 'if COND' lines from a file ('#' comments)\n"
+		"  --file SPECFILE    NAME=SPEC and 'if COND' lines from a file ('#' comments); a\n"
+		"                     regular file of at most 1 MiB\n"
 		"  --jobs N           worker processes (default 1; 0: one per CPU)\n"
 		"  --shard I/N        run only points I-1, I-1+N, I-1+2N, ... (for GNU parallel, Slurm)\n"
-		"  --db FILE          results database (default $MEMSIM_DB, else memsim.db)\n"
+		"  --db FILE          results database (default $MEMSIM_DB, else memsim.db): a\n"
+		"                     regular file or a new one, opened and checked before any run\n"
 		"  --dry-run          print the points, their run ids and whether they are stored\n"
 		"  --quiet            no progress display (the summary line is always printed)\n"
 		"  run options        --trace --scenario --model --set --seed --profile as memsim run\n"
 		"\n"
-		"Exit status: 0 all points stored, 1 a point failed, 2 bad usage, 130 interrupted.\n");
+		"Exit status: 0 all points stored, 1 a point failed or could not be stored (the sweep\n"
+		"stops at the first point the database cannot store: run it again once there is\n"
+		"room), 2 bad usage or a bad --db, 130 interrupted.\n");
 }
 
 /* What a worker sends back per point.  PT_STORE_FAILED: the database could not store it

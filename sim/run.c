@@ -88,7 +88,7 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 		r->trace_digest = hash_fold(h, o->seed);
 		snprintf(r->trace_name, sizeof(r->trace_name), "scenario:%s", r->scen->name);
 	} else {
-		if (trace_file_digest(o->trace, &r->trace_digest, err, errlen))
+		if (trace_file_scan(o->trace, &r->trace_digest, err, errlen))
 			return EXIT_USAGE;
 		snprintf(r->trace_name, sizeof(r->trace_name), "%s", o->trace);
 	}

@@ -7,8 +7,9 @@
  *      profile, --set values): every axis must name a parameter of the run, every point's
  *      values must be valid, before anything runs.
  *   2. The sweep id is a digest of the sweep's canonical specification (memsim version,
- *      model, trace, profile, base seed, reps, fixed parameters, axes), so the same sweep
- *      typed again, resumed, or run as shards on other machines has the same id.
+ *      model, trace base name and digest, profile, base seed, reps, fixed parameters, axes),
+ *      so the same sweep typed again, resumed, or run as shards on other machines (the
+ *      trace at another path) has the same id.
  *   3. Every point of this shard is prepared: its run id (a digest of the run's whole
  *      configuration) is looked up in the database; points already stored are skipped.
  *   4. The rest is handed to --jobs worker processes.  A worker takes the next point from a
@@ -165,8 +166,10 @@ static int make_spec(struct sweep_ctx *c)
 	json_write_string(f, MEMSIM_VERSION);
 	fprintf(f, ",\"model\":");
 	json_write_string(f, b->drv->name);
+	/* the trace as run ids name it (base name and digest): how its path was spelled, or
+	 * where the file is on this machine, is no part of the sweep */
 	fprintf(f, ",\"trace\":");
-	json_write_string(f, b->trace_name);
+	json_write_string(f, run_trace_id_name(b));
 	if (!b->scen)	/* a generated trace's digest depends on the point; a file's does not */
 		fprintf(f, ",\"trace_digest\":\"%016" PRIx64 "\"", b->trace_digest);
 	fprintf(f, ",\"profile\":");

@@ -105,8 +105,7 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	/* A file is identified by its digest; only its base name goes into the configuration,
 	 * so the same trace at another path (another machine, a shard) is the same run. */
 	fprintf(f, ",\"trace\":");
-	json_write_string(f, o->trace ? (strrchr(o->trace, '/') ? strrchr(o->trace, '/') + 1 : o->trace)
-				: r->trace_name);
+	json_write_string(f, run_trace_id_name(r));
 	fprintf(f, ",\"trace_digest\":\"%016" PRIx64 "\",\"seed\":%" PRIu64 ",\"profile\":",
 		r->trace_digest, o->seed);
 	json_write_string(f, r->profile.name);
@@ -117,6 +116,16 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	r->config_json = buf;
 	snprintf(r->run_id, sizeof(r->run_id), "%016" PRIx64, hash_str(buf));
 	return EXIT_OK;
+}
+
+const char *run_trace_id_name(const struct run *r)
+{
+	const char *t = r->opts.trace, *slash;
+
+	if (!t)
+		return r->trace_name;
+	slash = strrchr(t, '/');
+	return slash ? slash + 1 : t;
 }
 
 static int64_t mono_ns(void)

@@ -52,6 +52,12 @@ struct run {
 /* Exit statuses shared by every command. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/*
+ * The trace's name in a run's (and a sweep's) identity: "scenario:NAME", or a file's base
+ * name (its digest identifies the contents), so ./a.mst, a.mst and /data/a.mst are one trace.
+ */
+const char *run_trace_id_name(const struct run *r);
+
 /* Resolves and validates; EXIT_OK, or EXIT_USAGE with a one-line message in err. */
 int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errlen);
 /* Replays; EXIT_OK, EXIT_USAGE (bad trace content) or EXIT_FAIL, message in err. */

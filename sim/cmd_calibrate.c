@@ -697,6 +697,23 @@ static int hw_opt(int c, struct hw_opts *o, const char **db, const char *cmd, in
 	return 1;
 }
 
+/* A bad --db is reported before minutes of measuring, not after (and then lost). */
+static int db_check_early(const char *db, const char *cmd)
+{
+	char err[1024];
+	struct store *st;
+
+	if (!db || !*db)
+		return 0;
+	st = store_open(db, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "%s %s: --db %s\n", prog, cmd, err);
+		return EXIT_USAGE;
+	}
+	store_close(st);
+	return 0;
+}
+
 static int hw_opts_check(struct hw_opts *o, int modes, const char *cmd)
 {
 	if (modes > 1) {
@@ -1173,7 +1190,7 @@ int cmd_calibrate(int argc, char **argv)
 		fprintf(stderr, "%s calibrate: unexpected argument '%s'\n", prog, argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (hw_opts_check(&hw, modes, "calibrate"))
+	if (hw_opts_check(&hw, modes, "calibrate") || db_check_early(db, "calibrate"))
 		return EXIT_USAGE;
 	c.plan_name = plan;
 	plan_text = calib_builtin_plan(plan);
@@ -1840,7 +1857,7 @@ int cmd_validate(int argc, char **argv)
 		fprintf(stderr, "%s validate: unexpected argument '%s'\n", prog, argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (hw_opts_check(&hw, modes, "validate"))
+	if (hw_opts_check(&hw, modes, "validate") || db_check_early(db, "validate"))
 		return EXIT_USAGE;
 	scen_text = calib_builtin_scenarios(scen);
 	if (!scen_text) {

@@ -52,6 +52,17 @@ if grep -q 'junk\.db: not a database' "$TMP/err" && ! grep -q 'crc\.mst' "$TMP/e
 	ok sweep_reports_the_db_not_the_trace
 else bad sweep_reports_the_db_not_the_trace "$(cat "$TMP/err")"; fi
 
+# calibrate and validate measure for minutes: their --db is checked before (here the --from
+# directory does not exist, which they would find first otherwise)
+expect_status 2 validate_checks_db_first $T "$MEMSIM" validate --profile unit --from "$TMP/nodir" --db "$dev"
+if grep -q 'validate: --db .*nulldev: not a regular file' "$TMP/err" && ! grep -q nodir "$TMP/err"; then
+	ok validate_reports_the_db_first
+else bad validate_reports_the_db_first "$(cat "$TMP/err")"; fi
+expect_status 2 calibrate_checks_db_first $T "$MEMSIM" calibrate -o "$TMP/x.prof" --from "$TMP/nodir" --db "$dev"
+if grep -q 'calibrate: --db .*nulldev: not a regular file' "$TMP/err" && ! grep -q nodir "$TMP/err"; then
+	ok calibrate_reports_the_db_first
+else bad calibrate_reports_the_db_first "$(cat "$TMP/err")"; fi
+
 # ---- results are printed even when storing fails ----------------------------------------------
 db="$TMP/r.db"
 expect_status 0 run_stores "$MEMSIM" run "${small[@]}" --db "$db" --json

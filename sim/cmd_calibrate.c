@@ -52,6 +52,7 @@
 #include "profile.h"
 #include "run.h"
 #include "store.h"
+#include "util.h"
 
 /* Paths and messages are composed into fixed buffers; a path near PATH_MAX may cut a
  * message short, which is acceptable for a message (file names are checked on use). */
@@ -94,30 +95,14 @@ static const char *prog = "memsim";
 
 static char *read_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long len;
+	size_t len;
+	int e;
+	/* read once, a regular file of at most 64 MiB: a FIFO or a device is refused at once */
+	char *buf = read_input_file(path, 64u << 20, &len, &e, err, errlen);
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!buf)
 		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    len > (64L << 20)) {
-		fclose(f);
-		snprintf(err, errlen, "%s: not a readable file (at most 64 MiB)", path);
-		return NULL;
-	}
-	buf = malloc((size_t)len + 1);
-	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		free(buf);
-		fclose(f);
-		snprintf(err, errlen, "%s: read error", path);
-		return NULL;
-	}
-	buf[len] = 0;
-	fclose(f);
-	if (strlen(buf) != (size_t)len) {
+	if (strlen(buf) != len) {
 		free(buf);
 		snprintf(err, errlen, "%s: contains a NUL byte: not a text file", path);
 		return NULL;

@@ -6,7 +6,15 @@
 
 if [ ! -x "$MEMSIM" ]; then
 	bad memsim_binary_exists "$MEMSIM is missing"
-	finish
+	# ---- calibrate plans and validate scenario lists -----------------------------------------------
+expect_status 2 calibrate_plan_fifo_exits_2 $T "$MEMSIM" calibrate -o "$TMP/x.prof" --plan "$TMP/fifo" --from "$TMP"
+expect_grep calibrate_plan_fifo_says_why 'plan .*fifo: not a regular file \(a FIFO\)' "$TMP/err"
+expect_status 2 validate_scenarios_fifo_exits_2 $T "$MEMSIM" validate --profile unit --scenarios "$TMP/fifo" --from "$TMP"
+expect_grep validate_scenarios_fifo_says_why 'scenarios .*fifo: not a regular file \(a FIFO\)' "$TMP/err"
+expect_status 2 validate_scenarios_char_device_exits_2 $T "$MEMSIM" validate --profile unit --scenarios "$zero" --from "$TMP"
+expect_grep validate_scenarios_char_device_says_why 'not a regular file \(a character device\)' "$TMP/err"
+
+finish
 	exit 1
 fi
 T="timeout 20"
@@ -56,5 +64,13 @@ expect_status 2 profile_4G_exits_2 $T "$MEMSIM" run --scenario one-frame --set n
 expect_grep profile_4G_says_too_big 'more than the 1048576' "$TMP/err"
 expect_status 2 missing_profile_is_still_named $T "$MEMSIM" run --scenario one-frame --set n=100 --profile "$TMP/none.prof"
 expect_grep missing_profile_lists_builtins 'not a built-in profile' "$TMP/err"
+
+# ---- calibrate plans and validate scenario lists -----------------------------------------------
+expect_status 2 calibrate_plan_fifo_exits_2 $T "$MEMSIM" calibrate -o "$TMP/x.prof" --plan "$TMP/fifo" --from "$TMP"
+expect_grep calibrate_plan_fifo_says_why 'plan .*fifo: not a regular file \(a FIFO\)' "$TMP/err"
+expect_status 2 validate_scenarios_fifo_exits_2 $T "$MEMSIM" validate --profile unit --scenarios "$TMP/fifo" --from "$TMP"
+expect_grep validate_scenarios_fifo_says_why 'scenarios .*fifo: not a regular file \(a FIFO\)' "$TMP/err"
+expect_status 2 validate_scenarios_char_device_exits_2 $T "$MEMSIM" validate --profile unit --scenarios "$zero" --from "$TMP"
+expect_grep validate_scenarios_char_device_says_why 'not a regular file \(a character device\)' "$TMP/err"
 
 finish

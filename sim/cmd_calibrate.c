@@ -53,6 +53,7 @@
 #include "profile.h"
 #include "run.h"
 #include "store.h"
+#include "util.h"
 
 /* Paths and messages are composed into fixed buffers; a path near PATH_MAX may cut a
  * message short, which is acceptable for a message (file names are checked on use). */
@@ -95,30 +96,14 @@ static const char *prog = "memsim";
 
 static char *read_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long len;
+	size_t len;
+	int e;
+	/* read once, a regular file of at most 64 MiB: a FIFO or a device is refused at once */
+	char *buf = read_input_file(path, 64u << 20, &len, &e, err, errlen);
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (!buf)
 		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-	    len > (64L << 20)) {
-		fclose(f);
-		snprintf(err, errlen, "%s: not a readable file (at most 64 MiB)", path);
-		return NULL;
-	}
-	buf = malloc((size_t)len + 1);
-	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		free(buf);
-		fclose(f);
-		snprintf(err, errlen, "%s: read error", path);
-		return NULL;
-	}
-	buf[len] = 0;
-	fclose(f);
-	if (strlen(buf) != (size_t)len) {
+	if (strlen(buf) != len) {
 		free(buf);
 		snprintf(err, errlen, "%s: contains a NUL byte: not a text file", path);
 		return NULL;
@@ -698,6 +683,23 @@ static int hw_opt(int c, struct hw_opts *o, const char **db, const char *cmd, in
 	return 1;
 }
 
+/* A bad --db is reported before minutes of measuring, not after (and then lost). */
+static int db_check_early(const char *db, const char *cmd)
+{
+	char err[1024];
+	struct store *st;
+
+	if (!db || !*db)
+		return 0;
+	st = store_open(db, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "%s %s: --db %s\n", prog, cmd, err);
+		return EXIT_USAGE;
+	}
+	store_close(st);
+	return 0;
+}
+
 static int hw_opts_check(struct hw_opts *o, int modes, const char *cmd)
 {
 	if (modes > 1) {
@@ -1177,7 +1179,7 @@ int cmd_calibrate(int argc, char **argv)
 		fprintf(stderr, "%s calibrate: unexpected argument '%s'\n", prog, argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (hw_opts_check(&hw, modes, "calibrate"))
+	if (hw_opts_check(&hw, modes, "calibrate") || db_check_early(db, "calibrate"))
 		return EXIT_USAGE;
 	c.plan_name = plan;
 	plan_text = calib_builtin_plan(plan);
@@ -1787,7 +1789,7 @@ int cmd_validate(int argc, char **argv)
 		fprintf(stderr, "%s validate: unexpected argument '%s'\n", prog, argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (hw_opts_check(&hw, modes, "validate"))
+	if (hw_opts_check(&hw, modes, "validate") || db_check_early(db, "validate"))
 		return EXIT_USAGE;
 	scen_text = calib_builtin_scenarios(scen);
 	if (!scen_text) {

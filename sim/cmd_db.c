@@ -26,13 +26,16 @@ static const char db_usage[] =
 	"usage: memsim db COMMAND [OPTIONS]\n"
 	"  ls     [--db FILE] [--sweep ID]      list runs, oldest first\n"
 	"  show   RUN_ID [--db FILE]            one run: provenance, config, params, metrics,\n"
-	"                                       series (RUN_ID may be a unique prefix, >= 4 digits)\n"
+	"                                       series\n"
 	"  export --csv [--db FILE] [--what runs|metrics|params|series] [--sweep ID]\n"
 	"                                       CSV with a header row on stdout\n"
 	"  merge  OUT IN...                     copy the runs of each IN database into OUT\n"
 	"  init   [--db FILE]                   create an empty database\n"
 	"The database is --db FILE, else $MEMSIM_DB, else ./memsim.db.  Schema: docs/schema.md.\n"
-	"Exit status: 0 ok, 1 failure or conflict, 2 bad usage, missing database or unknown run.\n";
+	"A run or sweep ID is a full id, a unique prefix of at least 4 characters, or 'last'\n"
+	"(the most recently created).\n"
+	"Exit status: 0 ok, 1 failure or conflict, 2 bad usage, missing database, unknown or\n"
+	"ambiguous id.\n";
 
 static const char *default_db(void)
 {
@@ -90,6 +93,19 @@ static int sql_fail(struct store *st, const char *what)
 	return 1;
 }
 
+/* Resolves what the user typed (id, unique prefix, "last") with the shared resolver.
+ * 0 with the full id in out, or an exit status with the message printed. */
+static int resolve_arg(struct store *st, const char *cmd, const char *what, const char *opt,
+		       const char *arg, char out[STORE_ID_MAX])
+{
+	char err[1024];
+	int rc = store_resolve_id(st, what, opt, arg, out, STORE_ID_MAX, err, sizeof(err));
+
+	if (rc)
+		fprintf(stderr, "memsim: db %s: %s\n", cmd, err);
+	return rc;
+}
+
 /* ---- ls ------------------------------------------------------------------------------- */
 
 struct table {
@@ -126,8 +142,11 @@ int store_cmd_ls(struct store *st, FILE *out, const char *sweep_id)
 	struct table t = { NULL, 8, 0, 0 };
 	size_t width[8], i, j, k;
 	sqlite3_stmt *s;
-	char buf[64];
+	char buf[64], sid[STORE_ID_MAX];
 	int rc, ret = 0;
+
+	if (sweep_id && (rc = resolve_arg(st, "ls", "sweep", "--sweep", sweep_id, sid)))
+		return rc;
 
 	rc = sqlite3_prepare_v2(store_sqlite(st),
 		"SELECT r.run_id, r.model, r.policy, r.trace, r.seed, "
@@ -137,7 +156,7 @@ int store_cmd_ls(struct store *st, FILE *out, const char *sweep_id)
 		-1, &s, NULL);
 	if (rc)
 		return sql_fail(st, "ls");
-	sqlite3_bind_text(s, 1, sweep_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 1, sweep_id ? sid : NULL, -1, SQLITE_TRANSIENT);
 	for (j = 0; j < t.ncols; j++)
 		width[j] = strlen(head[j]);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -180,56 +199,6 @@ done:
 
 /* ---- show ----------------------------------------------------------------------------- */
 
-/* Resolves a full run id or a unique prefix into id[17].  0, or an exit status. */
-static int resolve_run(struct store *st, const char *arg, char id[17])
-{
-	char lo[17], hi[18];
-	sqlite3_stmt *s;
-	size_t n = strlen(arg), i;
-	int rc, found = 0;
-
-	for (i = 0; i < n && i < 16; i++) {
-		char c = arg[i];
-
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			break;
-		lo[i] = c;
-	}
-	if (i != n || n < 4) {
-		fprintf(stderr, "memsim: db show: \"%s\" is not a run id (16 hex digits, or a "
-			"unique prefix of at least 4)\n", arg);
-		return 2;
-	}
-	lo[n] = 0;
-	memcpy(hi, lo, n);
-	hi[n] = 'g';		/* just above every id that starts with lo */
-	hi[n + 1] = 0;
-	rc = sqlite3_prepare_v2(store_sqlite(st), "SELECT run_id FROM runs WHERE run_id >= ? AND "
-				"run_id < ? ORDER BY run_id LIMIT 2", -1, &s, NULL);
-	if (rc)
-		return sql_fail(st, "show");
-	sqlite3_bind_text(s, 1, lo, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, hi, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (!found++)
-			snprintf(id, 17, "%s", (const char *)sqlite3_column_text(s, 0));
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return sql_fail(st, "show");
-	if (!found) {
-		fprintf(stderr, "memsim: %s: no run %s\n", store_path(st), lo);
-		return 2;
-	}
-	if (found > 1) {
-		fprintf(stderr, "memsim: %s: run id prefix %s is ambiguous\n", store_path(st), lo);
-		return 2;
-	}
-	return 0;
-}
-
 /* Prints "  name  value" rows of a two-column query, names padded to the widest. */
 static int show_pairs(struct store *st, FILE *out, const char *title, const char *sql,
 		      const char *id)
@@ -268,11 +237,11 @@ static int show_pairs(struct store *st, FILE *out, const char *title, const char
 
 int store_cmd_show(struct store *st, FILE *out, const char *run_id)
 {
-	char id[17], buf[64];
+	char id[STORE_ID_MAX], buf[64];
 	sqlite3_stmt *s;
 	int rc, i;
 
-	rc = resolve_run(st, run_id, id);
+	rc = resolve_arg(st, "show", "run", "RUN_ID", run_id, id);
 	if (rc)
 		return rc;
 	rc = sqlite3_prepare_v2(store_sqlite(st),
@@ -329,7 +298,7 @@ int store_cmd_export_csv(struct store *st, FILE *out, const char *what, const ch
 			    "WHERE ?1 IS NULL OR r.sweep_id = ?1 ORDER BY s.run_id, s.name, s.idx" },
 	};
 	sqlite3_stmt *s;
-	char buf[64];
+	char buf[64], sid[STORE_ID_MAX];
 	size_t k;
 	int rc, i, n;
 
@@ -341,9 +310,11 @@ int store_cmd_export_csv(struct store *st, FILE *out, const char *what, const ch
 			"series\n", what);
 		return 2;
 	}
+	if (sweep_id && (rc = resolve_arg(st, "export", "sweep", "--sweep", sweep_id, sid)))
+		return rc;
 	if (sqlite3_prepare_v2(store_sqlite(st), q[k].sql, -1, &s, NULL))
 		return sql_fail(st, "export");
-	sqlite3_bind_text(s, 1, sweep_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 1, sweep_id ? sid : NULL, -1, SQLITE_TRANSIENT);
 	n = sqlite3_column_count(s);
 	for (i = 0; i < n; i++) {
 		if (i)
@@ -379,14 +350,17 @@ struct db_opts {
 static const char *const sub_usage[][2] = {
 	{ "ls", "usage: memsim db ls [--db FILE] [--sweep ID]\n"
 		"List the runs (run_id, model, policy, trace, seed, number of metrics, status,\n"
-		"creation time), oldest first; --sweep keeps one sweep's runs.\n" },
+		"creation time), oldest first; --sweep keeps one sweep's runs.  ID is a sweep id,\n"
+		"a unique prefix of at least 4 characters, or 'last'; an unknown or ambiguous ID\n"
+		"exits 2 (an ambiguous one lists the candidates).\n" },
 	{ "show", "usage: memsim db show RUN_ID [--db FILE]\n"
 		  "Print one run: provenance, configuration, params, metrics, series sizes.\n"
-		  "RUN_ID is 16 hex digits or a unique prefix of at least 4.\n" },
+		  "RUN_ID is 16 hex digits, a unique prefix of at least 4, or 'last' (the run\n"
+		  "stored last); an unknown or ambiguous RUN_ID exits 2.\n" },
 	{ "export", "usage: memsim db export --csv [--db FILE] "
 		    "[--what runs|metrics|params|series] [--sweep ID]\n"
 		    "Write one table as CSV (RFC 4180 quoting, header row, LF line ends) to stdout;\n"
-		    "--what defaults to runs.\n" },
+		    "--what defaults to runs; --sweep ID as in db ls (id, unique prefix, 'last').\n" },
 	{ "merge", "usage: memsim db merge OUT IN...\n"
 		   "Copy the runs of each IN database into OUT (created if missing; a regular file,\n"
 		   "or a symlink to one: a device, FIFO or directory is refused), one\n"

@@ -291,45 +291,14 @@ struct sel_bind {
 	const char *t;
 };
 
-/* Resolves an id prefix in table (sweeps or runs).  0, or -2 with a message. */
-static int resolve_id(sqlite3 *db, const char *table, const char *opt, const char *in,
+/* Resolves an id, unique prefix or "last" with the shared resolver (store.h).
+ * 0, or -2 (unknown, ambiguous) / -1 with a message. */
+static int resolve_id(struct store *st, const char *what, const char *opt, const char *in,
 		      char out[17], char *err, size_t errlen)
 {
-	char sql[256];
-	sqlite3_stmt *s;
-	int n = 0;
+	int rc = store_resolve_id(st, what, opt, in, out, 17, err, errlen);
 
-	if (!strcmp(table, "sweeps") && !strcmp(in, "last")) {
-		char *id = plot_query_one(db, "SELECT sweep_id FROM sweeps ORDER BY created DESC, "
-				     "sweep_id LIMIT 1", NULL);
-
-		if (!id) {
-			seterr(err, errlen, "--sweep last: the database has no sweep");
-			return -2;
-		}
-		snprintf(out, 17, "%s", id);
-		free(id);
-		return 0;
-	}
-	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE substr(%s, 1, length(?1)) = ?1 "
-		 "ORDER BY 1 LIMIT 2", !strcmp(table, "runs") ? "run_id" : "sweep_id", table,
-		 !strcmp(table, "runs") ? "run_id" : "sweep_id");
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL)) {
-		seterr(err, errlen, "%s", sqlite3_errmsg(db));
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, in, -1, SQLITE_TRANSIENT);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		if (!n)
-			snprintf(out, 17, "%s", (const char *)sqlite3_column_text(s, 0));
-		n++;
-	}
-	sqlite3_finalize(s);
-	if (n == 1 && (strlen(in) >= 4 || !strcmp(in, out)))
-		return 0;
-	seterr(err, errlen, "%s %s: %s", opt, in, n == 0 ? "no such id in the database" :
-	       n > 1 ? "ambiguous prefix" : "give at least 4 digits");
-	return -2;
+	return rc == 0 ? 0 : rc == 2 ? -2 : -1;
 }
 
 long plot_select(struct store *st, const char *sweep, const char *const *where,
@@ -351,9 +320,9 @@ long plot_select(struct store *st, const char *sweep, const char *const *where,
 		seterr(err, errlen, "more than %d --where conditions", PLOT_MAX_WHERE);
 		return -2;
 	}
-	if (sweep && (rc = resolve_id(db, "sweeps", "--sweep", sweep, sid, err, errlen)))
+	if (sweep && (rc = resolve_id(st, "sweep", "--sweep", sweep, sid, err, errlen)))
 		return rc;
-	if (run && (rc = resolve_id(db, "runs", "--run", run, rid, err, errlen)))
+	if (run && (rc = resolve_id(st, "run", "--run", run, rid, err, errlen)))
 		return rc;
 	if (resolved)
 		snprintf(resolved, 17, "%s", sid);
@@ -1560,6 +1529,8 @@ static void usage(FILE *out)
 		"\n"
 		"  --db FILE          results database (default $MEMSIM_DB, else memsim.db)\n"
 		"  --sweep ID         runs of one sweep (id, unique prefix, or 'last')\n"
+		"  --run ID           one run (id, unique prefix, or 'last'); unknown or ambiguous\n"
+		"                     ids exit 2\n"
 		"  --where COND       NAME=VALUE, NAME!=VALUE, NAME<VALUE, ... over parameters, metrics\n"
 		"                     and the run columns model, policy, trace, seed, profile_name\n"
 		"                     (repeatable; all must hold)\n"

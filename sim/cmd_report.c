@@ -294,6 +294,7 @@ static void usage(FILE *out)
 		"bands), a heatmap over its first two parameters, a CDF, a memory-vs-latency Pareto\n"
 		"front, time series if the runs have any, and a table of the best configurations.\n"
 		"\n"
+		"  --sweep ID     the sweep: its id, a unique prefix (>= 4 characters) or 'last'\n"
 		"  --metric M     a metric to plot (repeatable; default: up to 6 that vary)\n"
 		"  --best-by M    rank configurations by this metric (default: the first plotted)\n"
 		"  --maximize     higher is better for --best-by (default: lower is better)\n"

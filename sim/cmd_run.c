@@ -24,14 +24,19 @@ static void usage(FILE *out)
 		"metrics (times in ns, names ending in _ns).  With --db (or $MEMSIM_DB) the run is\n"
 		"stored in SQLite in one transaction.\n"
 		"\n"
-		"  --trace FILE        a trace file in memsim format v1 (docs/trace-format.md)\n"
+		"  --trace FILE        a trace file in memsim format v1 (docs/trace-format.md); a\n"
+		"                      regular file (read twice: digest, then replay), not a FIFO\n"
+		"                      or a device\n"
 		"  --scenario NAME     generate the trace (see `memsim trace gen --list`)\n"
 		"  --model M           model family (default rmap)\n"
 		"  --policy P          policy of the model (default: the model's first)\n"
 		"  --set NAME=VALUE    a model, machine or scenario parameter (repeatable)\n"
 		"  --seed N            run seed (default 1): scenario and model randomness\n"
-		"  --profile P         cost profile: built-in name or file (default seed-2012)\n"
-		"  --db FILE           store the run in this SQLite database\n"
+		"  --profile P         cost profile: built-in name or file (default seed-2012); a\n"
+		"                      file is a regular file of at most 1 MiB\n"
+		"  --db FILE           store the run in this SQLite database (a regular file, or a\n"
+		"                      new one): opened and checked before the run; the results\n"
+		"                      are printed even if storing them fails (then exit 1)\n"
 		"  --json              print one JSON object: run_id, config, metrics, event_digest\n"
 		"  --params            list the parameters of --model (and --scenario) and exit\n"
 		"\nmodels and policies:\n");
@@ -63,18 +68,6 @@ static void print_human(const struct run *r, FILE *out)
 	fprintf(out, "event_digest %016" PRIx64 "\n", r->event_digest);
 }
 
-static int store_run(const struct run *r, const char *db, char *err, size_t errlen)
-{
-	struct store *st = store_open(db, err, errlen);
-	int rc;
-
-	if (!st)
-		return -1;
-	rc = run_store(r, st, NULL, err, errlen);
-	store_close(st);
-	return rc;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -94,9 +87,10 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o = { .seed = 1 };
 	const char *db = getenv("MEMSIM_DB");
 	bool json = false, list_params = false;
-	char err[1024];
+	char err[1024], store_err[1024];
+	struct store *st = NULL;
 	struct run r;
-	int c, rc;
+	int c, rc, stored = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -148,28 +142,41 @@ int cmd_run(int argc, char **argv)
 		run_free(&r);
 		return rc;
 	}
+	/* the database is opened (created, checked) before the simulation: a bad --db costs
+	 * nothing, and a run is never computed only to be lost */
+	if (db && *db && !(st = store_open(db, err, sizeof(err)))) {
+		fprintf(stderr, "memsim run: --db %s\n", err);
+		run_free(&r);
+		return EXIT_USAGE;
+	}
 	rc = run_execute(&r, err, sizeof(err));
 	if (rc != EXIT_OK) {
 		fprintf(stderr, "memsim run: %s\n", err);
+		store_close(st);
 		run_free(&r);
 		return rc;
 	}
-	if (db && *db) {
-		int s = store_run(&r, db, err, sizeof(err));
-
-		if (s < 0) {
-			fprintf(stderr, "memsim run: %s\n", err);
-			run_free(&r);
-			return EXIT_FAIL;
-		}
-		if (s == 1 && !json)
-			fprintf(stderr, "memsim run: run %s already stored in %s (identical results)\n",
-				r.run_id, db);
+	if (st) {
+		stored = run_store(&r, st, NULL, store_err, sizeof(store_err));
+		store_close(st);
 	}
+	/* the results are printed even when they could not be stored */
 	if (json)
 		run_write_json(&r, stdout);
 	else
 		print_human(&r, stdout);
+	rc = EXIT_OK;
+	if (fflush(stdout)) {
+		fprintf(stderr, "memsim run: cannot write the results to stdout\n");
+		rc = EXIT_FAIL;
+	}
+	if (stored == 1 && !json)
+		fprintf(stderr, "memsim run: run %s already stored in %s (identical results)\n",
+			r.run_id, db);
+	if (stored < 0) {
+		fprintf(stderr, "memsim run: %s (the results above are not stored)\n", store_err);
+		rc = EXIT_FAIL;
+	}
 	run_free(&r);
-	return EXIT_OK;
+	return rc;
 }

@@ -7,8 +7,9 @@
  *      profile, --set values): every axis must name a parameter of the run, every point's
  *      values must be valid, before anything runs.
  *   2. The sweep id is a digest of the sweep's canonical specification (memsim version,
- *      model, trace, profile, base seed, reps, fixed parameters, axes), so the same sweep
- *      typed again, resumed, or run as shards on other machines has the same id.
+ *      model, trace base name and digest, profile, base seed, reps, fixed parameters, axes),
+ *      so the same sweep typed again, resumed, or run as shards on other machines (the
+ *      trace at another path) has the same id.
  *   3. Every point of this shard is prepared: its run id (a digest of the run's whole
  *      configuration) is looked up in the database; points already stored are skipped.
  *   4. The rest is handed to --jobs worker processes.  A worker takes the next point from a
@@ -72,19 +73,24 @@ static void usage(FILE *out)
 		"  --reps N           N repetitions of each point with distinct seeds (rep 0: --seed)\n"
 		"  --if COND          leave out points where COND is false, e.g. 'light < heavy'\n"
 		"                     (< <= > >= == != && || over parameters and integers)\n"
-		"  --file SPECFILE    NAME=SPEC and 'if COND' lines from a file ('#' comments)\n"
+		"  --file SPECFILE    NAME=SPEC and 'if COND' lines from a file ('#' comments); a\n"
+		"                     regular file of at most 1 MiB\n"
 		"  --jobs N           worker processes (default 1; 0: one per CPU)\n"
 		"  --shard I/N        run only points I-1, I-1+N, I-1+2N, ... (for GNU parallel, Slurm)\n"
-		"  --db FILE          results database (default $MEMSIM_DB, else memsim.db)\n"
+		"  --db FILE          results database (default $MEMSIM_DB, else memsim.db): a\n"
+		"                     regular file or a new one, opened and checked before any run\n"
 		"  --dry-run          print the points, their run ids and whether they are stored\n"
 		"  --quiet            no progress display (the summary line is always printed)\n"
 		"  run options        --trace --scenario --model --set --seed --profile as memsim run\n"
 		"\n"
-		"Exit status: 0 all points stored, 1 a point failed, 2 bad usage, 130 interrupted.\n");
+		"Exit status: 0 all points stored, 1 a point failed or could not be stored (the sweep\n"
+		"stops at the first point the database cannot store: run it again once there is\n"
+		"room), 2 bad usage or a bad --db, 130 interrupted.\n");
 }
 
-/* What a worker sends back per point. */
-enum { PT_RAN = 0, PT_RACED = 1, PT_FAILED = 2 };
+/* What a worker sends back per point.  PT_STORE_FAILED: the database could not store it
+ * (I/O error, full disk): the sweep stops there instead of computing points it cannot keep. */
+enum { PT_RAN = 0, PT_RACED = 1, PT_FAILED = 2, PT_STORE_FAILED = 3 };
 
 struct msg {
 	uint32_t k;               /* index into todo[] */
@@ -160,8 +166,10 @@ static int make_spec(struct sweep_ctx *c)
 	json_write_string(f, MEMSIM_VERSION);
 	fprintf(f, ",\"model\":");
 	json_write_string(f, b->drv->name);
+	/* the trace as run ids name it (base name and digest): how its path was spelled, or
+	 * where the file is on this machine, is no part of the sweep */
 	fprintf(f, ",\"trace\":");
-	json_write_string(f, b->trace_name);
+	json_write_string(f, run_trace_id_name(b));
 	if (!b->scen)	/* a generated trace's digest depends on the point; a file's does not */
 		fprintf(f, ",\"trace_digest\":\"%016" PRIx64 "\"", b->trace_digest);
 	fprintf(f, ",\"profile\":");
@@ -252,7 +260,8 @@ static void send_msg(int fd, uint32_t k, int status, const char *text)
 	while (w < 0 && errno == EINTR);
 }
 
-/* Runs and stores one point.  PT_RAN, PT_RACED (someone stored it meanwhile), PT_FAILED. */
+/* Runs and stores one point.  PT_RAN, PT_RACED (someone stored it meanwhile), PT_FAILED
+ * (the point: bad values, a conflict), PT_STORE_FAILED (the database). */
 static int run_point(const struct sweep_ctx *c, struct store *st, size_t idx, char *err,
 		     size_t errlen)
 {
@@ -273,11 +282,15 @@ static int run_point(const struct sweep_ctx *c, struct store *st, size_t idx, ch
 			run_free(&r);
 			return rc == 1 ? PT_RACED : PT_RAN;
 		}
+		rc = store_put_failed_on_conflict(st) ? PT_FAILED : PT_STORE_FAILED;
+	} else {
+		rc = PT_FAILED;
 	}
 	point_label(&pt, label, sizeof(label));
-	snprintf(err, errlen, "point #%zu (%.300s), run %s: %.600s", idx, label, r.run_id, msg);
+	snprintf(err, errlen, "point #%zu (%.300s), run %s: %s%.600s", idx, label, r.run_id,
+		 rc == PT_STORE_FAILED ? "cannot store: " : "", msg);
 	run_free(&r);
-	return PT_FAILED;
+	return rc;
 }
 
 static void __attribute__((noreturn)) worker(struct sweep_ctx *c, int wid, int fd, pid_t parent)
@@ -301,7 +314,7 @@ static void __attribute__((noreturn)) worker(struct sweep_ctx *c, int wid, int f
 
 	st = store_open(c->db, err, sizeof(err));
 	if (!st) {
-		send_msg(fd, UINT32_MAX, PT_FAILED, err);
+		send_msg(fd, UINT32_MAX, PT_STORE_FAILED, err);
 		_exit(1);
 	}
 	for (;;) {
@@ -315,6 +328,10 @@ static void __attribute__((noreturn)) worker(struct sweep_ctx *c, int wid, int f
 		status = run_point(c, st, c->todo[k], err, sizeof(err));
 		send_msg(fd, (uint32_t)k, status, err);
 		__atomic_store_n(&c->sh->cur[wid], -1L, __ATOMIC_SEQ_CST);
+		if (status == PT_STORE_FAILED) {
+			store_close(st);
+			_exit(1);	/* the parent stops the others */
+		}
 		/* test hook: the whole sweep dies by SIGKILL right after this many stores */
 		if (status == PT_RAN && c->kill_after && ++stored == c->kill_after) {
 			kill(parent, SIGKILL);
@@ -329,6 +346,7 @@ static void __attribute__((noreturn)) worker(struct sweep_ctx *c, int wid, int f
 
 struct tally {
 	size_t ran, raced, failed, lost;
+	bool store_failed;        /* a point could not be stored: stop */
 	double t0;
 	double last_draw;
 	bool progress;            /* stderr is a terminal */
@@ -372,7 +390,7 @@ static void draw_progress(struct tally *t, size_t total, bool force)
 	t->drawn = true;
 }
 
-static void take_msgs(int fd, struct tally *t, size_t total)
+static void take_msgs(int fd, struct tally *t, struct sweep_ctx *c)
 {
 	struct msg m;
 	ssize_t n;
@@ -382,13 +400,18 @@ static void take_msgs(int fd, struct tally *t, size_t total)
 			t->ran++;
 		else if (m.status == PT_RACED)
 			t->raced++;
-		if (m.status == PT_FAILED) {
+		if (m.status == PT_FAILED || m.status == PT_STORE_FAILED) {
 			if (m.k != UINT32_MAX)
 				t->failed++;
 			clear_progress(t);
 			fprintf(stderr, "memsim sweep: %s\n", m.text);
 		}
-		draw_progress(t, total, false);
+		if (m.status == PT_STORE_FAILED && !t->store_failed) {
+			/* no worker takes another point; run_all() stops the running ones */
+			t->store_failed = true;
+			__atomic_store_n(&c->sh->next, c->ntodo, __ATOMIC_SEQ_CST);
+		}
+		draw_progress(t, c->ntodo, false);
 	}
 }
 
@@ -463,8 +486,8 @@ static int run_all(struct sweep_ctx *c, unsigned jobs, bool quiet, struct tally 
 		pid_t p;
 
 		poll(&pf, 1, 250);
-		take_msgs(pfd[0], t, c->ntodo);
-		if (interrupted && !killed) {
+		take_msgs(pfd[0], t, c);
+		if ((interrupted || t->store_failed) && !killed) {
 			for (w = 0; w < jobs; w++)
 				if (pids[w] > 0)
 					kill(pids[w], SIGKILL);
@@ -477,7 +500,7 @@ static int run_all(struct sweep_ctx *c, unsigned jobs, bool quiet, struct tally 
 				continue;
 			pids[w] = 0;
 			alive--;
-			take_msgs(pfd[0], t, c->ntodo);
+			take_msgs(pfd[0], t, c);
 			if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 				continue;
 			if (c->sh->cur[w] >= 0 && !killed) {
@@ -505,7 +528,7 @@ static int run_all(struct sweep_ctx *c, unsigned jobs, bool quiet, struct tally 
 		}
 		draw_progress(t, c->ntodo, false);
 	}
-	take_msgs(pfd[0], t, c->ntodo);
+	take_msgs(pfd[0], t, c);
 	{
 		size_t got = t->ran + t->raced + t->failed;
 
@@ -808,7 +831,11 @@ int cmd_sweep(int argc, char **argv)
 		}
 	} else {
 		st = store_open(c->db, err, sizeof(err));
-		if (!st || store_put_sweep(st, c->sweep_id, c->spec, err, sizeof(err)) < 0) {
+		if (!st) {	/* a bad --db: before anything runs */
+			fprintf(stderr, "memsim sweep: --db %s\n", err);
+			goto out;
+		}
+		if (store_put_sweep(st, c->sweep_id, c->spec, err, sizeof(err)) < 0) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
 			rc = EXIT_FAIL;
 			goto out;
@@ -900,6 +927,11 @@ int cmd_sweep(int argc, char **argv)
 				"the remaining %zu points\n",
 				c->ntodo - t.ran - t.raced - t.failed);
 			rc = 128 + interrupted;
+		} else if (t.store_failed) {
+			fprintf(stderr, "memsim sweep: stopped at the first point that could not be "
+				"stored in %s; %zu points not run: make room (or fix the database) and "
+				"run the same command again to finish them\n", c->db, t.lost);
+			rc = EXIT_FAIL;
 		} else if (t.lost) {
 			fprintf(stderr, "memsim sweep: %zu points were not run (a worker failed); run "
 				"the same command again to finish them\n", t.lost);

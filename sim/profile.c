@@ -25,6 +25,7 @@
 
 #include "hash.h"
 #include "profile.h"
+#include "util.h"
 
 static const char seed_2012_text[] =
 	"name seed-2012\n"
@@ -296,32 +297,22 @@ int profile_parse(const char *text, const char *origin, struct cost_profile *p,
 
 int profile_load(const char *name_or_path, struct cost_profile *p, char *err, size_t errlen)
 {
-	FILE *f;
-	char *text;
-	long len;
-	int rc;
+	char *text, why[512];
+	size_t len;
+	int rc, e;
 	size_t i;
 
 	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
 		if (!strcmp(builtins[i].name, name_or_path))
 			return profile_parse(builtins[i].text, "builtin", p, err, errlen);
-	f = fopen(name_or_path, "r");
-	if (!f)
+	/* a regular file of at most 1 MiB, read once: a FIFO or a device is refused at once */
+	text = read_input_file(name_or_path, INPUT_FILE_MAX, &len, &e, why, sizeof(why));
+	if (!text && e == ENOENT)
 		return fail(err, errlen, "%s: %s (not a file, and not a built-in profile: seed-2012, unit, seed-2013-scrub)",
-			    name_or_path, strerror(errno));
-	if (fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || len > (1 << 20) || fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		return fail(err, errlen, "%s: not a readable profile (at most 1 MiB)", name_or_path);
-	}
-	text = malloc((size_t)len + 1);
-	if (!text || fread(text, 1, (size_t)len, f) != (size_t)len) {
-		free(text);
-		fclose(f);
-		return fail(err, errlen, "%s: read error", name_or_path);
-	}
-	text[len] = 0;
-	fclose(f);
-	if (strlen(text) != (size_t)len) {
+			    name_or_path, strerror(e));
+	if (!text)
+		return fail(err, errlen, "%s: not a readable profile", why);
+	if (strlen(text) != len) {
 		free(text);
 		return fail(err, errlen, "%s: contains a NUL byte: not a profile", name_or_path);
 	}

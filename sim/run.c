@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "hash.h"
 #include "run.h"
@@ -12,6 +13,22 @@
 #include "sim.h"
 #include "store.h"
 #include "util.h"
+
+/* Identity of a file's contents for change detection: device, inode, size, and the
+ * modification and change times (a write moves both; ctime cannot be set back). */
+static void trace_file_stat(const char *path, uint64_t id[5])
+{
+	struct stat sb;
+
+	memset(id, 0, 5 * sizeof(id[0]));
+	if (stat(path, &sb))
+		return;	/* trace_file_scan() names the problem */
+	id[0] = (uint64_t)sb.st_dev;
+	id[1] = (uint64_t)sb.st_ino;
+	id[2] = (uint64_t)sb.st_size;
+	id[3] = (uint64_t)sb.st_mtim.tv_sec * 1000000000u + (uint64_t)sb.st_mtim.tv_nsec;
+	id[4] = (uint64_t)sb.st_ctim.tv_sec * 1000000000u + (uint64_t)sb.st_ctim.tv_nsec;
+}
 
 static void add_scenario_params(struct param_set *ps, const struct scenario *sc)
 {
@@ -88,7 +105,8 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 		r->trace_digest = hash_fold(h, o->seed);
 		snprintf(r->trace_name, sizeof(r->trace_name), "scenario:%s", r->scen->name);
 	} else {
-		if (trace_file_digest(o->trace, &r->trace_digest, err, errlen))
+		trace_file_stat(o->trace, r->trace_stat);
+		if (trace_file_scan(o->trace, &r->trace_digest, err, errlen))
 			return EXIT_USAGE;
 		snprintf(r->trace_name, sizeof(r->trace_name), "%s", o->trace);
 	}
@@ -105,8 +123,7 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	/* A file is identified by its digest; only its base name goes into the configuration,
 	 * so the same trace at another path (another machine, a shard) is the same run. */
 	fprintf(f, ",\"trace\":");
-	json_write_string(f, o->trace ? (strrchr(o->trace, '/') ? strrchr(o->trace, '/') + 1 : o->trace)
-				: r->trace_name);
+	json_write_string(f, run_trace_id_name(r));
 	fprintf(f, ",\"trace_digest\":\"%016" PRIx64 "\",\"seed\":%" PRIu64 ",\"profile\":",
 		r->trace_digest, o->seed);
 	json_write_string(f, r->profile.name);
@@ -117,6 +134,16 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	r->config_json = buf;
 	snprintf(r->run_id, sizeof(r->run_id), "%016" PRIx64, hash_str(buf));
 	return EXIT_OK;
+}
+
+const char *run_trace_id_name(const struct run *r)
+{
+	const char *t = r->opts.trace, *slash;
+
+	if (!t)
+		return r->trace_name;
+	slash = strrchr(t, '/');
+	return slash ? slash + 1 : t;
 }
 
 static int64_t mono_ns(void)
@@ -174,6 +201,17 @@ int run_execute(struct run *r, char *err, size_t errlen)
 	r->drv->destroy(ctx);
 	sim_fini(&s);
 	rec_source_close(src);
+	if (!rc && !r->scen) {
+		uint64_t now[5];
+
+		/* the run id holds the digest of the file as it was; these results must be its */
+		trace_file_stat(r->opts.trace, now);
+		if (memcmp(now, r->trace_stat, sizeof(now))) {
+			snprintf(err, errlen, "%s: the trace changed (modified or replaced) between "
+				 "its digest and its replay; run again", r->opts.trace);
+			rc = EXIT_FAIL;
+		}
+	}
 	r->wall_ns = mono_ns() - t0;
 	return rc;
 }

@@ -47,14 +47,23 @@ struct run {
 	uint64_t event_digest;
 	int64_t wall_ns;
 	struct metrics mx;
+	/* the trace file as it was digested: the replay must read the same file, unchanged */
+	uint64_t trace_stat[5];
 };
 
 /* Exit statuses shared by every command. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
+/*
+ * The trace's name in a run's (and a sweep's) identity: "scenario:NAME", or a file's base
+ * name (its digest identifies the contents), so ./a.mst, a.mst and /data/a.mst are one trace.
+ */
+const char *run_trace_id_name(const struct run *r);
+
 /* Resolves and validates; EXIT_OK, or EXIT_USAGE with a one-line message in err. */
 int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errlen);
-/* Replays; EXIT_OK, EXIT_USAGE (bad trace content) or EXIT_FAIL, message in err. */
+/* Replays; EXIT_OK, EXIT_USAGE (bad trace content) or EXIT_FAIL, message in err (also when
+ * the trace file was modified or replaced since run_prepare() digested it). */
 int run_execute(struct run *r, char *err, size_t errlen);
 void run_free(struct run *r);
 /* {"run_id":..., "config":..., "metrics":..., "event_digest":...} on one line. */

@@ -20,12 +20,14 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "store.h"
 #include "util.h"
@@ -43,6 +45,7 @@ struct store {
 	char *path;
 	bool readonly;
 	bool busy;               /* the last failed statement failed with SQLITE_BUSY/LOCKED */
+	bool conflict;           /* the last store_put_run() failed on a conflict, not on I/O */
 	sqlite3_stmt *find_run;
 	sqlite3_stmt *has_run;
 	sqlite3_stmt *ins_run;
@@ -197,13 +200,27 @@ static char *path_uri(const char *path, bool readonly)
 	return uri;
 }
 
+/* SQLite's message for the last error, with the system's reason for an I/O error
+ * ("disk I/O error (File too large)", "database or disk is full (No space left...)"). */
+static const char *db_err(struct store *st)
+{
+	static char buf[512];
+	int rc = sqlite3_extended_errcode(st->db) & 0xff, e = sqlite3_system_errno(st->db);
+
+	if (e && (rc == SQLITE_IOERR || rc == SQLITE_FULL || rc == SQLITE_CANTOPEN))
+		snprintf(buf, sizeof(buf), "%s (%s)", sqlite3_errmsg(st->db), strerror(e));
+	else
+		snprintf(buf, sizeof(buf), "%s", sqlite3_errmsg(st->db));
+	return buf;
+}
+
 static sqlite3_stmt *prep(struct store *st, sqlite3_stmt **slot, const char *sql,
 			  char *err, size_t errlen)
 {
 	if (*slot)
 		return *slot;
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL)) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		*slot = NULL;
 	}
 	return *slot;
@@ -217,7 +234,7 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what,
 
 	if (rc != SQLITE_DONE) {
 		st->busy = is_busy(rc);
-		seterr(err, errlen, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s: %s", st->path, what, db_err(st));
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -252,7 +269,7 @@ static int with_write_txn(struct store *st, int (*fn)(struct store *, void *, ch
 				continue;
 			}
 			seterr(err, errlen, "%s: cannot start a transaction: %s", st->path,
-			       sqlite3_errmsg(st->db));
+			       db_err(st));
 			return -1;
 		}
 		st->busy = false;
@@ -263,7 +280,7 @@ static int with_write_txn(struct store *st, int (*fn)(struct store *, void *, ch
 				return ret;
 			st->busy = is_busy(rc);
 			seterr(err, errlen, "%s: commit failed: %s", st->path,
-			       sqlite3_errmsg(st->db));
+			       db_err(st));
 		}
 		if (!sqlite3_get_autocommit(st->db))
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -285,12 +302,12 @@ static int schema_version(struct store *st, char *err, size_t errlen)
 		"SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'),"
 		"       (SELECT count(*) FROM sqlite_master)", -1, &s, NULL);
 	if (rc) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		return -1;
 	}
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		sqlite3_finalize(s);
 		return -1;
 	}
@@ -338,7 +355,7 @@ static int create_schema(struct store *st, void *arg, char *err, size_t errlen)
 	if (rc) {
 		st->busy = is_busy(rc);
 		seterr(err, errlen, "%s: cannot create the schema: %s", st->path,
-		       sqlite3_errmsg(st->db));
+		       db_err(st));
 		return -1;
 	}
 	return 0;
@@ -369,7 +386,7 @@ static int set_wal(struct store *st, char *err, size_t errlen)
 		}
 		if (!is_busy(rc) || attempt >= STORE_BUSY_RETRIES) {
 			seterr(err, errlen, "%s: cannot use WAL journal mode: %s", st->path,
-			       rc == SQLITE_BUSY ? "database is locked" : sqlite3_errmsg(st->db));
+			       rc == SQLITE_BUSY ? "database is locked" : db_err(st));
 			sqlite3_finalize(s);
 			return -1;
 		}
@@ -379,10 +396,39 @@ static int set_wal(struct store *st, char *err, size_t errlen)
 	}
 }
 
+/*
+ * A database this open created but could not set up (a full disk, an I/O error) is removed
+ * with its side files, so a failed command leaves no empty database behind.  Only when
+ * nothing was committed: no write-ahead log with content (another process may have
+ * created the same file meanwhile and stored into it).
+ */
+static void remove_unused_new(const char *path)
+{
+	static const char *const side[] = { "-wal", "-shm", "-journal" };
+	size_t n = strlen(path) + 16, i;
+	char *p = malloc(n);
+	struct stat sb;
+
+	if (!p)
+		return;
+	snprintf(p, n, "%s-wal", path);
+	if ((stat(p, &sb) == 0 && sb.st_size > 0) || stat(path, &sb) || sb.st_size > 4096) {
+		free(p);
+		return;
+	}
+	unlink(path);
+	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		snprintf(p, n, "%s%s", path, side[i]);
+		unlink(p);
+	}
+	free(p);
+}
+
 static struct store *open_common(const char *path, bool readonly, char *err, size_t errlen)
 {
 	struct store *st;
 	struct stat sb;
+	bool created = false;
 	char *uri;
 	int flags, rc, v;
 
@@ -391,10 +437,23 @@ static struct store *open_common(const char *path, bool readonly, char *err, siz
 			seterr(err, errlen, "%s: is a directory, not a database", path);
 			return NULL;
 		}
+		/* a device or FIFO is no database, and SQLite would put its journal beside it
+		 * (/dev/null-journal) or block opening it */
+		if (!S_ISREG(sb.st_mode)) {
+			seterr(err, errlen, "%s: not a regular file (%s): a database must be a "
+			       "regular file, or a path that does not exist yet", path,
+			       S_ISCHR(sb.st_mode) ? "a character device" :
+			       S_ISBLK(sb.st_mode) ? "a block device" :
+			       S_ISFIFO(sb.st_mode) ? "a FIFO" :
+			       S_ISSOCK(sb.st_mode) ? "a socket" : "not a file");
+			return NULL;
+		}
 	} else if (readonly || errno != ENOENT) {
 		seterr(err, errlen, "%s: %s", path,
 		       errno == ENOENT ? "no such database file" : strerror(errno));
 		return NULL;
+	} else {
+		created = true;
 	}
 
 	st = calloc(1, sizeof(*st));
@@ -428,7 +487,7 @@ static struct store *open_common(const char *path, bool readonly, char *err, siz
 	    sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
 			 NULL, NULL, NULL)) {
 		if (err && !*err)
-			seterr(err, errlen, "%s: %s", path, sqlite3_errmsg(st->db));
+			seterr(err, errlen, "%s: %s", path, db_err(st));
 		goto fail;
 	}
 	v = schema_version(st, err, errlen);
@@ -440,6 +499,8 @@ static struct store *open_common(const char *path, bool readonly, char *err, siz
 fail:
 	free(uri);
 	store_close(st);
+	if (created)
+		remove_unused_new(path);
 	return NULL;
 }
 
@@ -528,6 +589,63 @@ static int validate_run(const struct store *st, const struct run_record *r,
 	return 0;
 }
 
+/*
+ * The run is stored with the same event digest: are its stored metrics this run's too?
+ * (A database edited by hand, or a metric that is not deterministic, would otherwise be
+ * reported as "identical results".)  1 with a message if they differ, or on an SQL error.
+ */
+static int stored_metrics_differ(struct store *st, const struct run_record *r,
+				 char *err, size_t errlen)
+{
+	const struct metrics *mx = r->metrics;
+	sqlite3_stmt *s;
+	size_t i = 0;
+	char a[64], b[64];
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT name, value FROM metrics WHERE run_id = ? "
+			       "ORDER BY ord", -1, &s, NULL)) {
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
+		return 1;
+	}
+	bind_text(s, 1, r->run_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		bool null = sqlite3_column_type(s, 1) == SQLITE_NULL;
+		double v = sqlite3_column_double(s, 1);
+
+		if (i >= mx->n || strcmp(name, mx->m[i].name) ||
+		    (null ? !isnan(mx->m[i].value) : v != mx->m[i].value)) {
+			if (null)
+				snprintf(a, sizeof(a), "NULL");
+			else
+				metrics_format_value(v, a, sizeof(a));
+			if (i < mx->n && !strcmp(name, mx->m[i].name))
+				metrics_format_value(mx->m[i].value, b, sizeof(b));
+			else
+				snprintf(b, sizeof(b), "absent");
+			seterr(err, errlen, "%s: run %s is already stored with this event digest "
+			       "but its metric %s is %s there, %s in this run: same configuration, "
+			       "different results", st->path, r->run_id, name, a, b);
+			sqlite3_finalize(s);
+			return 1;
+		}
+		i++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
+		return 1;
+	}
+	if (i != mx->n) {
+		seterr(err, errlen, "%s: run %s is already stored with this event digest but "
+		       "without its metric %s: same configuration, different results", st->path,
+		       r->run_id, mx->m[i].name);
+		return 1;
+	}
+	return 0;
+}
+
 static int put_run_txn(struct store *st, void *arg, char *err, size_t errlen)
 {
 	const struct run_record *r = arg;
@@ -553,11 +671,14 @@ static int put_run_txn(struct store *st, void *arg, char *err, size_t errlen)
 			       st->path, r->run_id, have ? have : "NULL", dig);
 		sqlite3_reset(s);
 		st->busy = false;
+		if (same && mx && stored_metrics_differ(st, r, err, errlen))
+			same = false;
+		st->conflict = !same;
 		return same ? 1 : -1;
 	}
 	if (rc != SQLITE_DONE) {
 		st->busy = is_busy(rc);
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 		sqlite3_reset(s);
 		return -1;
 	}
@@ -656,9 +777,17 @@ static int put_run_txn(struct store *st, void *arg, char *err, size_t errlen)
 
 int store_put_run(struct store *st, const struct run_record *run, char *err, size_t errlen)
 {
-	if (validate_run(st, run, err, errlen))
+	st->conflict = false;
+	if (validate_run(st, run, err, errlen)) {
+		st->conflict = true;	/* the record, not the database, is at fault */
 		return -1;
+	}
 	return with_write_txn(st, put_run_txn, (void *)run, err, errlen);
+}
+
+bool store_put_failed_on_conflict(const struct store *st)
+{
+	return st->conflict;
 }
 
 int store_has_run(struct store *st, const char *run_id)
@@ -741,7 +870,7 @@ static int put_sweep_txn(struct store *st, void *arg, char *err, size_t errlen)
 	return 0;
 sqlerr:
 	st->busy = is_busy(rc);
-	seterr(err, errlen, "%s: sweep %s: %s", st->path, a->id, sqlite3_errmsg(st->db));
+	seterr(err, errlen, "%s: sweep %s: %s", st->path, a->id, db_err(st));
 	return -1;
 }
 
@@ -781,7 +910,7 @@ static int adopt_txn(struct store *st, void *arg, char *err, size_t errlen)
 	return sqlite3_changes(st->db) ? 1 : 0;
 sqlerr:
 	st->busy = is_busy(rc);
-	seterr(err, errlen, "%s: run %s: %s", st->path, a->run_id, sqlite3_errmsg(st->db));
+	seterr(err, errlen, "%s: run %s: %s", st->path, a->run_id, db_err(st));
 	return -1;
 }
 
@@ -842,6 +971,133 @@ fail:
 	return -1;
 }
 
+/* ---- ids typed by users ------------------------------------------------------------------ */
+
+#define RESOLVE_MIN_PREFIX 4
+#define RESOLVE_MAX_LISTED 8
+
+/* Copies id into out; 2 with a message if it does not fit. */
+static int resolved(const char *id, const char *opt, const char *arg, char *out, size_t outlen,
+		    char *err, size_t errlen)
+{
+	if (strlen(id) >= outlen) {
+		seterr(err, errlen, "%s %s: id %.40s is longer than memsim's ids", opt, arg, id);
+		return 2;
+	}
+	memcpy(out, id, strlen(id) + 1);
+	return 0;
+}
+
+int store_resolve_id(struct store *st, const char *what, const char *opt, const char *arg,
+		     char *out, size_t outlen, char *err, size_t errlen)
+{
+	bool sweep = strcmp(what, "sweep") == 0;
+	const char *col = sweep ? "sweep_id" : "run_id", *table = sweep ? "sweeps" : "runs";
+	char sql[320], low[64], hi[66], list[RESOLVE_MAX_LISTED * 20 + 16] = "";
+	sqlite3_stmt *s;
+	size_t n = strlen(arg), i, found = 0, off = 0;
+	bool hex = n > 0 && n < sizeof(low);
+	int rc;
+
+	/* ids are lower-case hex: "ABCD" means "abcd" */
+	for (i = 0; hex && i < n; i++) {
+		char c = arg[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+		low[i] = c;
+	}
+	if (hex)
+		low[n] = 0;
+	else
+		snprintf(low, sizeof(low), "%s", n < sizeof(low) ? arg : "");
+
+	/* exact, then "last", then a prefix */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s = ?1 OR %s = ?2", col, table, col,
+		 col);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL))
+		goto sqlerr;
+	bind_text(s, 1, arg);
+	bind_text(s, 2, low);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		rc = resolved((const char *)sqlite3_column_text(s, 0), opt, arg, out, outlen, err,
+			      errlen);
+		sqlite3_finalize(s);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+
+	if (strcmp(arg, "last") == 0) {
+		snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY created DESC, rowid DESC "
+			 "LIMIT 1", col, table);
+		if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL))
+			goto sqlerr;
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			rc = resolved((const char *)sqlite3_column_text(s, 0), opt, arg, out, outlen,
+				      err, errlen);
+			sqlite3_finalize(s);
+			return rc;
+		}
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			goto sqlerr;
+		seterr(err, errlen, "%s last: %s has no %s yet", opt, st->path, what);
+		return 2;
+	}
+
+	if (!*low) {
+		seterr(err, errlen, "%s %.80s: no %s with that id in %s", opt, arg, what, st->path);
+		return 2;
+	}
+	/* a prefix: the index range [low, low + "\xff"), every id that starts with low */
+	snprintf(hi, sizeof(hi), "%s\xff", low);
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE %s >= ?1 AND %s < ?2 AND "
+		 "substr(%s, 1, length(?1)) = ?1 ORDER BY %s LIMIT %d", col, table, col, col, col,
+		 col, RESOLVE_MAX_LISTED + 1);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL))
+		goto sqlerr;
+	bind_text(s, 1, low);
+	bind_text(s, 2, hi);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+
+		if (!found++ && resolved(id, opt, arg, out, outlen, err, errlen)) {
+			sqlite3_finalize(s);
+			return 2;
+		}
+		if (found <= RESOLVE_MAX_LISTED && off < sizeof(list))
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%.18s",
+						found > 1 ? ", " : "", id);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	if (!found) {
+		seterr(err, errlen, "%s %.80s: no %s %s in %s (give an id, a unique prefix of one, "
+		       "or 'last')", opt, arg, what, low, st->path);
+		return 2;
+	}
+	if (n < RESOLVE_MIN_PREFIX) {
+		seterr(err, errlen, "%s %s: give at least %d characters of a %s id", opt, arg,
+		       RESOLVE_MIN_PREFIX, what);
+		return 2;
+	}
+	if (found > 1) {
+		seterr(err, errlen, "%s %s: ambiguous, %s ids starting with %s: %s%s", opt, arg,
+		       what, low, list, found > RESOLVE_MAX_LISTED ? ", ..." : "");
+		return 2;
+	}
+	return 0;
+sqlerr:
+	seterr(err, errlen, "%s: %s", st->path, db_err(st));
+	return 1;
+}
+
 /* ---- merge ---------------------------------------------------------------------------- */
 
 struct merge_arg {
@@ -871,6 +1127,115 @@ static char *query_text(sqlite3 *db, const char *sql, int *rcp)
 	sqlite3_finalize(s);
 	*rcp = rc;
 	return out;
+}
+
+/*
+ * A run id present in both databases must have the same results there, not only the same
+ * event digest: a shard whose metrics were damaged or edited (or computed by a build that is
+ * not deterministic) would otherwise be "already present" and hide the difference.  Each
+ * query finds the first run that differs in one respect: columns of its configuration
+ * (everything but where it was run: trace path, sweep, wall time, creation time), its
+ * params, its metrics, its series.  Rows are (run, what, value in the input, value here);
+ * "absent" stands for a missing row.  Values are compared exactly: memsim promises
+ * bit-identical results for the same configuration.
+ */
+#define MERGE_BOTH "WITH both(run_id) AS (SELECT s.run_id FROM src.runs s " \
+		   "JOIN main.runs m ON m.run_id = s.run_id) "
+#define MERGE_CFG(col) "SELECT s.run_id, '" col "', s." col ", m." col " FROM src.runs s " \
+			"JOIN main.runs m ON m.run_id = s.run_id WHERE s." col " IS NOT m." col
+static const struct {
+	const char *what, *sql;
+} merge_diffs[] = {
+	{ "event digest",
+	  "SELECT s.run_id, 'event_digest', s.event_digest, m.event_digest FROM src.runs s "
+	  "JOIN main.runs m ON m.run_id = s.run_id WHERE s.event_digest IS NOT m.event_digest "
+	  "ORDER BY s.run_id LIMIT 1" },
+	{ "configuration",
+	  MERGE_CFG("model") " UNION ALL " MERGE_CFG("policy") " UNION ALL "
+	  MERGE_CFG("trace_digest") " UNION ALL " MERGE_CFG("seed") " UNION ALL "
+	  MERGE_CFG("profile_name") " UNION ALL " MERGE_CFG("profile_digest") " UNION ALL "
+	  MERGE_CFG("memsim_version") " UNION ALL " MERGE_CFG("config_json") " UNION ALL "
+	  MERGE_CFG("status") " ORDER BY 1 LIMIT 1" },
+	{ "param",
+	  MERGE_BOTH ", x AS (SELECT p.run_id, p.key FROM both JOIN src.params p USING (run_id) "
+	  "  UNION SELECT p.run_id, p.key FROM both JOIN main.params p USING (run_id)) "
+	  "SELECT x.run_id, 'param ' || x.key, "
+	  "  CASE WHEN a.run_id IS NULL THEN 'absent' ELSE a.value END, "
+	  "  CASE WHEN b.run_id IS NULL THEN 'absent' ELSE b.value END "
+	  "FROM x LEFT JOIN src.params a ON a.run_id = x.run_id AND a.key = x.key "
+	  "LEFT JOIN main.params b ON b.run_id = x.run_id AND b.key = x.key "
+	  "WHERE a.run_id IS NULL OR b.run_id IS NULL OR a.value IS NOT b.value "
+	  "ORDER BY x.run_id, coalesce(a.ord, b.ord) LIMIT 1" },
+	{ "metric",
+	  MERGE_BOTH ", x AS (SELECT v.run_id, v.name FROM both JOIN src.metrics v USING (run_id) "
+	  "  UNION SELECT v.run_id, v.name FROM both JOIN main.metrics v USING (run_id)) "
+	  "SELECT x.run_id, 'metric ' || x.name, "
+	  "  CASE WHEN a.run_id IS NULL THEN 'absent' ELSE a.value END, "
+	  "  CASE WHEN b.run_id IS NULL THEN 'absent' ELSE b.value END "
+	  "FROM x LEFT JOIN src.metrics a ON a.run_id = x.run_id AND a.name = x.name "
+	  "LEFT JOIN main.metrics b ON b.run_id = x.run_id AND b.name = x.name "
+	  "WHERE a.run_id IS NULL OR b.run_id IS NULL OR a.value IS NOT b.value "
+	  "ORDER BY x.run_id, coalesce(a.ord, b.ord) LIMIT 1" },
+	{ "series",
+	  MERGE_BOTH ", x AS (SELECT v.run_id, v.name, v.idx FROM both JOIN src.series v "
+	  "  USING (run_id) UNION SELECT v.run_id, v.name, v.idx FROM both "
+	  "  JOIN main.series v USING (run_id)) "
+	  "SELECT x.run_id, 'series ' || x.name || ' point ' || x.idx, "
+	  "  CASE WHEN a.run_id IS NULL THEN 'absent' ELSE a.t_ns || ' ns: ' || a.value END, "
+	  "  CASE WHEN b.run_id IS NULL THEN 'absent' ELSE b.t_ns || ' ns: ' || b.value END "
+	  "FROM x LEFT JOIN src.series a ON a.run_id = x.run_id AND a.name = x.name "
+	  "  AND a.idx = x.idx "
+	  "LEFT JOIN main.series b ON b.run_id = x.run_id AND b.name = x.name AND b.idx = x.idx "
+	  "WHERE a.run_id IS NULL OR b.run_id IS NULL OR a.t_ns IS NOT b.t_ns "
+	  "  OR a.value IS NOT b.value "
+	  "ORDER BY x.run_id, x.name, x.idx LIMIT 1" },
+};
+
+/* Column i as text for a conflict message: REAL as memsim prints it, NULL as "NULL". */
+static void diff_value(sqlite3_stmt *s, int i, char *buf, size_t len)
+{
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_NULL:
+		snprintf(buf, len, "NULL");
+		break;
+	case SQLITE_FLOAT:
+		metrics_format_value(sqlite3_column_double(s, i), buf, len);
+		break;
+	default:
+		snprintf(buf, len, "%.100s", (const char *)sqlite3_column_text(s, i));
+	}
+}
+
+/* 1 and a conflict message if a run of src differs from main's, 0 if none, -1 (SQL). */
+static int merge_find_conflict(struct store *st, const char *in_path, int *rcp,
+			       char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(merge_diffs) / sizeof(merge_diffs[0]); i++) {
+		sqlite3_stmt *s;
+		char a[128], b[128];
+		int rc = sqlite3_prepare_v2(st->db, merge_diffs[i].sql, -1, &s, NULL);
+
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			diff_value(s, 2, a, sizeof(a));
+			diff_value(s, 3, b, sizeof(b));
+			seterr(err, errlen, "%s: conflict with %s: run %s: %s is %s in the input but "
+			       "%s here (same configuration, different results); nothing merged",
+			       in_path, st->path, (const char *)sqlite3_column_text(s, 0),
+			       (const char *)sqlite3_column_text(s, 1), a, b);
+			sqlite3_finalize(s);
+			return 1;
+		}
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE) {
+			*rcp = rc;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int merge_txn(struct store *st, void *arg, char *err, size_t errlen)
@@ -908,18 +1273,13 @@ static int merge_txn(struct store *st, void *arg, char *err, size_t errlen)
 	size_t i;
 	int rc;
 
-	t = query_text(st->db,
-		"SELECT s.run_id || ' has event digest ' || s.event_digest || ' in ' || "
-		"'the input but ' || m.event_digest || ' here' "
-		"FROM src.runs s JOIN main.runs m ON m.run_id = s.run_id "
-		"WHERE s.event_digest <> m.event_digest ORDER BY s.run_id LIMIT 1", &rc);
-	if (rc)
-		goto sqlerr;
-	if (t) {
-		seterr(err, errlen, "%s: conflict with %s: run %s (same configuration, different "
-		       "results); nothing merged", a->in_path, st->path, t);
-		free(t);
+	rc = SQLITE_OK;
+	switch (merge_find_conflict(st, a->in_path, &rc, err, errlen)) {
+	case 1:
+		st->busy = false;
 		return -1;
+	case -1:
+		goto sqlerr;
 	}
 	t = query_text(st->db,
 		"SELECT s.sweep_id FROM src.sweeps s JOIN main.sweeps m ON m.sweep_id = s.sweep_id "
@@ -950,7 +1310,7 @@ static int merge_txn(struct store *st, void *arg, char *err, size_t errlen)
 sqlerr:
 	st->busy = is_busy(rc);
 	seterr(err, errlen, "%s: merging into %s: %s", a->in_path, st->path,
-	       sqlite3_errmsg(st->db));
+	       db_err(st));
 	return -1;
 }
 
@@ -986,20 +1346,20 @@ int store_merge(struct store *st, const char *in_path, size_t *copied, size_t *s
 	}
 	free(uri);
 	if (rc != SQLITE_DONE) {
-		seterr(err, errlen, "%s: cannot open: %s", in_path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: cannot open: %s", in_path, db_err(st));
 		return -1;
 	}
 
 	t = query_text(st->db, "SELECT value FROM src.meta WHERE key = 'schema_version'", &rc);
 	if (rc || !t) {
 		seterr(err, errlen, "%s: not a memsim database%s%s", in_path, rc ? ": " : "",
-		       rc ? sqlite3_errmsg(st->db) : " (no schema_version)");
+		       rc ? db_err(st) : " (no schema_version)");
 	} else if (atoi(t) != STORE_SCHEMA_VERSION) {
 		seterr(err, errlen, "%s: schema version %s, this memsim merges version %d", in_path,
 		       t, STORE_SCHEMA_VERSION);
 	} else if (sqlite3_exec(st->db, "CREATE TEMP TABLE IF NOT EXISTS merge_new "
 				"(run_id TEXT PRIMARY KEY)", NULL, NULL, NULL)) {
-		seterr(err, errlen, "%s: %s", st->path, sqlite3_errmsg(st->db));
+		seterr(err, errlen, "%s: %s", st->path, db_err(st));
 	} else {
 		ret = with_write_txn(st, merge_txn, &a, err, errlen);
 	}

@@ -11,6 +11,7 @@
 #ifndef MEMSIM_SIM_STORE_H
 #define MEMSIM_SIM_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -49,7 +50,9 @@ struct run_record {
 /*
  * Error messages written to err are one line without the "memsim: " prefix, naming the file.
  */
-/* Opens (creating and migrating the schema if needed).  NULL + message on failure. */
+/* Opens (creating and migrating the schema if needed).  NULL + message on failure.  A path
+ * that exists must be a regular file (a device, FIFO or directory is refused); a new file
+ * that could not be set up (full disk) is removed again. */
 struct store *store_open(const char *path, char *err, size_t errlen);
 /* Opens an existing memsim database read-only; never creates a file.  NULL + message. */
 struct store *store_open_readonly(const char *path, char *err, size_t errlen);
@@ -64,6 +67,9 @@ struct sqlite3 *store_sqlite(struct store *st);
  * written), or -1 with a message (including a conflict: same id, different results).
  */
 int store_put_run(struct store *st, const struct run_record *run, char *err, size_t errlen);
+/* After store_put_run() returned -1: true if the run was refused (a conflict, an invalid
+ * record), false if the database failed (I/O, a full disk, a lock never released). */
+bool store_put_failed_on_conflict(const struct store *st);
 /* 1 if the run id is present, 0 if not, -1 on error. */
 int store_has_run(struct store *st, const char *run_id);
 
@@ -95,9 +101,24 @@ void store_free_ids(char **ids, size_t n);
 int store_merge(struct store *st, const char *in_path, size_t *copied, size_t *skipped,
 		char *err, size_t errlen);
 
+/* Room for any id store_resolve_id() gives back (memsim's are 16 hex digits). */
+#define STORE_ID_MAX 65
+/*
+ * The one resolver of the run and sweep ids users type (db ls/show/export, plot, report):
+ *   - an exact id;
+ *   - "last": the most recently created run or sweep (ties: the one stored last);
+ *   - a unique prefix of at least 4 characters (hex digits in either case).
+ * what is "run" or "sweep"; opt names the argument in messages ("--sweep", "RUN_ID").
+ * Returns 0 with the full id in out, 2 with a one-line message (no such id, an ambiguous
+ * prefix with its candidates listed, a prefix too short, an id longer than out), or 1 with a
+ * message on an SQL error.  Values are bound, never pasted into SQL.
+ */
+int store_resolve_id(struct store *st, const char *what, const char *opt, const char *arg,
+		     char *out, size_t outlen, char *err, size_t errlen);
+
 /*
  * `memsim db` sub-commands (sim/cmd_db.c): return a process exit status (0, 1 for errors,
- * 2 for usage or an unknown run id).  show accepts a unique prefix of at least 4 digits.
+ * 2 for usage or an unknown or ambiguous id).  Ids go through store_resolve_id().
  */
 int store_cmd_ls(struct store *st, FILE *out, const char *sweep_id);
 int store_cmd_show(struct store *st, FILE *out, const char *run_id);

@@ -806,15 +806,23 @@ int sweep_add_cond(struct sweep *sw, const char *text, const char *where, char *
 
 int sweep_add_file(struct sweep *sw, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL, where[512];
-	size_t cap = 0, lineno = 0;
+	char *line = NULL, where[512], *text;
+	size_t cap = 0, lineno = 0, len;
 	ssize_t n;
-	int rc = 0;
+	int rc = 0, e;
+	FILE *f;
 
+	/* read once, a regular file of at most 1 MiB: a FIFO or a device is refused at once */
+	text = read_input_file(path, INPUT_FILE_MAX, &len, &e, err, errlen);
+	if (!text)
+		return -e;
+	f = len ? fmemopen(text, len, "r") : NULL;
 	if (!f) {
+		free(text);
+		if (!len)
+			return 0;	/* an empty file: no axes */
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		return -ENOMEM;
 	}
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		char *hash, *t;
@@ -847,6 +855,7 @@ int sweep_add_file(struct sweep *sw, const char *path, char *err, size_t errlen)
 	}
 	free(line);
 	fclose(f);
+	free(text);
 	return rc;
 }
 

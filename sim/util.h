@@ -8,6 +8,16 @@
 
 /* snprintf into a caller's error buffer; a NULL or empty buffer is ignored. */
 void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/*
+ * Reads a whole input file (a sweep spec, a cost profile) of at most max bytes into a
+ * malloc'ed, NUL-terminated buffer; *len gets its length.  Only regular files: a FIFO, a
+ * device or a directory is refused without blocking or reading, and so is a file larger
+ * than max (checked before reading, and again while reading, in case it grows).
+ * NULL with *errnum = an errno value and "PATH: what is wrong" in err.
+ */
+#define INPUT_FILE_MAX (1u << 20)
+char *read_input_file(const char *path, size_t max, size_t *len, int *errnum,
+		      char *err, size_t errlen);
 /* Writes s as a JSON string literal (quotes, backslashes and control bytes escaped). */
 void json_write_string(FILE *f, const char *s);
 

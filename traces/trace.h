@@ -111,9 +111,18 @@ uint64_t trace_reader_offset(const struct rec_source *src);
 struct rec_source *trace_open_mem(const void *buf, size_t len, const char *name,
 				  char *err, size_t errlen);
 
-/* 64-bit digest of a whole trace file's bytes (provenance: trace_digest).
- * Returns 0, or -errno with a message in err (and *digest = 0). */
+/* 64-bit digest of a whole file's bytes (provenance: trace_digest).  Regular files only
+ * (a FIFO or a device is refused without blocking).  Returns 0, or -errno with a message in
+ * err (and *digest = 0). */
 int trace_file_digest(const char *path, uint64_t *digest, char *err, size_t errlen);
+/*
+ * The same digest, computed while checking what can be checked without decoding: the whole
+ * header first (so a file that is no trace costs a few bytes, not a full read), then each
+ * chunk's magic, record count and payload length, and the end marker, with nothing after it.
+ * Chunk CRCs and records are left to the replay.  Regular files only.  0, or -errno and
+ * "FILE: offset N: what is wrong" in err.
+ */
+int trace_file_scan(const char *path, uint64_t *digest, char *err, size_t errlen);
 /* The same digest over a memory buffer. */
 uint64_t trace_digest_mem(const void *buf, size_t len);
 /* Allocations made by the trace reader/writer since start (tests check constant memory). */

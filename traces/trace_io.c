@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "trace.h"
@@ -324,7 +325,14 @@ struct reader {
 	/* totals */
 	uint64_t count;
 	uint32_t chunks;
+	/* digest of every byte read, when the reader scans for trace_file_scan() */
+	int digesting;
+	uint64_t dg_h, dg_total;
+	uint8_t dg_tail[8];
+	unsigned dg_ntail;
 };
+
+static void dg_update(struct reader *r, const uint8_t *p, size_t n);
 
 static int rd_fail(struct reader *r, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -363,6 +371,8 @@ static long rd_read(struct reader *r, void *dst, size_t n)
 		}
 	}
 	r->off += got;
+	if (r->digesting)
+		dg_update(r, dst, got);
 	return (long)got;
 }
 
@@ -905,6 +915,137 @@ uint64_t trace_digest_mem(const void *buf, size_t len)
 	return dg_finish(h, p + len / 8 * 8, len % 8, len);
 }
 
+/* The streaming form of the digest: bytes arrive in pieces of any size (rd_read). */
+static void dg_update(struct reader *r, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	r->dg_total += n;
+	if (r->dg_ntail) {
+		k = 8 - r->dg_ntail < n ? 8 - r->dg_ntail : n;
+		memcpy(r->dg_tail + r->dg_ntail, p, k);
+		r->dg_ntail += (unsigned)k;
+		p += k;
+		n -= k;
+		if (r->dg_ntail < 8)
+			return;
+		r->dg_h = dg_word(r->dg_h, get_le64(r->dg_tail));
+		r->dg_ntail = 0;
+	}
+	r->dg_h = dg_words(r->dg_h, p, n / 8);
+	memcpy(r->dg_tail, p + n / 8 * 8, n % 8);
+	r->dg_ntail = (unsigned)(n % 8);
+}
+
+/*
+ * Opens path for reading if it is a regular file.  O_NONBLOCK so that opening a FIFO does
+ * not wait for a writer; the type is checked on the open descriptor (no race with a rename).
+ * A trace is read twice, once for its digest (part of the run id, needed before the run)
+ * and once to replay it: a FIFO or a device cannot be, and /dev/zero would never end.
+ */
+static FILE *open_regular(const char *path, char *err, size_t errlen, int *errp)
+{
+	struct stat sb;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		*errp = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		*errp = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file (%s): a trace is read twice, for its "
+			 "digest and to replay it; copy it into a file first", path,
+			 S_ISDIR(sb.st_mode) ? "a directory" : S_ISCHR(sb.st_mode) ?
+			 "a character device" : S_ISBLK(sb.st_mode) ? "a block device" :
+			 S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISSOCK(sb.st_mode) ? "a socket" :
+			 "not a file");
+		close(fd);
+		return NULL;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	f = fdopen(fd, "rb");
+	if (!f) {
+		*errp = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+/* Reads the next chunk's header and payload without decoding it: 1, 0 at the end marker
+ * (checked, and nothing may follow it), -1 with a message. */
+static int scan_chunk(struct reader *r)
+{
+	uint8_t h[CHUNK_HDR];
+	uint32_t nrec, plen;
+	long got;
+
+	r->chunk_off = r->off;
+	got = rd_read(r, h, 4);
+	if (got < 0)
+		return -1;
+	if (got == 0)
+		return rd_fail(r, r->off, "trace ends without its end marker (truncated, or the "
+			       "writer was killed)");
+	if (got < 4)
+		return rd_fail(r, r->off, "file ends inside a chunk header: truncated");
+	if (!memcmp(h, END_MAGIC, 4))
+		return rd_end_marker(r);
+	if (memcmp(h, CHUNK_MAGIC, 4))
+		return rd_fail(r, r->chunk_off, "bad chunk magic %02x %02x %02x %02x (expected "
+			       "\"CHNK\" or \"TEND\")", h[0], h[1], h[2], h[3]);
+	if (rd_exact(r, h + 4, CHUNK_HDR - 4, "a chunk header"))
+		return -1;
+	plen = get_le32(h + 8);
+	if (plen < 1 || plen > CHUNK_MAX_PAYLOAD)
+		return rd_fail(r, r->chunk_off + 8, "chunk payload length %" PRIu32
+			       " out of range [1, %u]", plen, CHUNK_MAX_PAYLOAD);
+	nrec = get_le32(h + 4);
+	if (nrec < 1 || nrec > CHUNK_MAX_RECS)
+		return rd_fail(r, r->chunk_off + 4, "chunk record count %" PRIu32
+			       " out of range [1, %u]", nrec, CHUNK_MAX_RECS);
+	if (rd_exact(r, r->buf, plen, "a chunk payload"))
+		return -1;
+	r->chunks++;
+	r->count += nrec;
+	return 1;
+}
+
+int trace_file_scan(const char *path, uint64_t *digest, char *err, size_t errlen)
+{
+	struct reader *r;
+	FILE *f;
+	int ret = 0, rc;
+
+	*digest = 0;
+	f = open_regular(path, err, errlen, &ret);
+	if (!f)
+		return ret;
+	r = reader_new(path, err, errlen);
+	if (!r) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	r->f = f;
+	r->own_f = 1;
+	r->digesting = 1;
+	r->dg_h = DG_SEED;
+	rc = rd_header(r);
+	while (rc == 0 && (rc = scan_chunk(r)) == 1)
+		rc = 0;
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", r->src.err);
+		ret = -EINVAL;
+	} else {
+		*digest = dg_finish(r->dg_h, r->dg_tail, r->dg_ntail, r->dg_total);
+	}
+	reader_close(&r->src);
+	return ret;
+}
+
 int trace_file_digest(const char *path, uint64_t *digest, char *err, size_t errlen)
 {
 	enum { BUF = 1 << 16 };
@@ -914,12 +1055,9 @@ int trace_file_digest(const char *path, uint64_t *digest, char *err, size_t errl
 	int ret = 0;
 
 	*digest = 0;
-	f = fopen(path, "rb");
-	if (!f) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	f = open_regular(path, err, errlen, &ret);
+	if (!f)
 		return ret;
-	}
 	buf = trace_zalloc(BUF);
 	if (!buf) {
 		fclose(f);

@@ -127,6 +127,10 @@ expect_grep missing_option_value_is_named 'needs a value' "$TMP/err"
 b="$TMP/b.db" c="$TMP/c.db" out="$TMP/out.db"
 "$MEMSIM" db init --db "$b" && fill "$b" bbbbbbbbbbbbbb sw2
 sqlite3 "$b" "INSERT INTO runs SELECT * FROM (SELECT 'aaaaaaaaaaaaaa01' AS run_id, sweep_id, model, policy, trace, trace_digest, seed, profile_name, profile_digest, '00000000000000c1', memsim_version, config_json, wall_ns, status, created FROM runs WHERE run_id = 'bbbbbbbbbbbbbb01')"
+# ... with the same results (merge compares params, metrics and series, not only the digest)
+sqlite3 "$b" "INSERT INTO params SELECT 'aaaaaaaaaaaaaa01', key, value, ord FROM params WHERE run_id = 'bbbbbbbbbbbbbb01';
+  INSERT INTO metrics SELECT 'aaaaaaaaaaaaaa01', name, value, ord FROM metrics WHERE run_id = 'bbbbbbbbbbbbbb01';
+  INSERT INTO series SELECT 'aaaaaaaaaaaaaa01', name, idx, t_ns, value FROM series WHERE run_id = 'bbbbbbbbbbbbbb01'"
 expect_status 0 merge_two_shards "$MEMSIM" db merge "$out" "$db" "$b"
 expect_grep merge_reports_copied "a\.db: 2 runs copied, 0 already present" "$TMP/out"
 expect_grep merge_skips_run_it_has "b\.db: 2 runs copied, 1 already present" "$TMP/out"

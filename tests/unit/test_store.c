@@ -229,12 +229,14 @@ TEST(same_run_id_and_event_digest_is_skipped_without_writing)
 	make_run(&r, &mx, "1111111111111111", 7, 1, 10);
 	st = store_open(path, err, sizeof(err));
 	CHECK(st && store_put_run(st, &r, err, sizeof(err)) == 0);
-	/* the second copy claims other metrics: they must not be written */
+	CHECK(st && store_put_run(st, &r, err, sizeof(err)) == 1);	/* identical: skipped */
+	/* a copy with the same digest that claims other metrics is a conflict, not written */
 	metrics_init(&mx2);
 	metrics_set(&mx2, "zaps", 99);
 	metrics_set(&mx2, "extra", 1);
 	r.metrics = &mx2;
-	CHECK(st && store_put_run(st, &r, err, sizeof(err)) == 1);
+	CHECK(st && store_put_run(st, &r, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "run 1111111111111111") && strstr(err, "metric zaps is 17 there, 99"));
 	store_close(st);
 	db = raw_open(path);
 	CHECK(q_int(db, "SELECT count(*) FROM runs") == 1);
@@ -673,8 +675,8 @@ TEST(db_commands_list_show_and_export_csv)
 	CHECK(rc == 0 && strncmp(out, "run_id ", 7) == 0);
 	CHECK(strstr(out, "eeeeeeeeeeeeee01  rmap") && strstr(out, "ffffffffffffff02"));
 	free(out);
-	out = capture(ls2, st, "no-such-sweep", NULL, &rc);
-	CHECK(rc == 0 && !strstr(out, "eeeeeeeeeeeeee01"));
+	out = capture(ls2, st, "no-such-sweep", NULL, &rc);	/* an unknown sweep is an error */
+	CHECK(rc == 2 && !strstr(out, "eeeeeeeeeeeeee01"));
 	free(out);
 
 	out = capture(show2, st, "eeee", NULL, &rc);	/* a unique prefix */

@@ -48,7 +48,7 @@ enum { EV_DESTROY_SLICE = 1 };
 static const char *const relinquish_choices[] = {
 	"monolithic", "preemptible", "preemptible-seed", "weighted", NULL
 };
-static const char *const rmap_choices[] = { "list", "hash", "tree", "hash-grow", NULL };
+static const char *const rmap_choices[] = { "list", "hash", "tree", "hash-grow", "ksm-chain", NULL };
 
 static const struct param_def machine_params[] = {
 	{ "dom0_period_ns", PARAM_INT, 1000000, 0, 1000000000000ULL, NULL,
@@ -88,7 +88,7 @@ struct sharing_drv {
 	uint64_t stretches, longest_stretch_ns, stretches_over;
 	uint64_t dom0_delayed, dom0_wait_total_ns, dom0_wait_max_ns;
 	uint64_t vcpu_softlockups, vcpu_held_max_ns;
-	uint64_t rmap_bytes_peak, rmap_entries_peak;
+	uint64_t rmap_bytes_peak, rmap_entries_peak, dup_pages_peak;
 	uint64_t ignored_records, model_errors, implicit_domains;
 	uint64_t cow_noop;
 };
@@ -160,6 +160,8 @@ static uint64_t take_work(struct sharing_drv *d)
 		d->rmap_bytes_peak = d->rm->live_bytes;
 	if (d->rm->live_entries > d->rmap_entries_peak)
 		d->rmap_entries_peak = d->rm->live_entries;
+	if (d->rm->live_dup_pages > d->dup_pages_peak)
+		d->dup_pages_peak = d->rm->live_dup_pages;
 	return ns;
 }
 
@@ -484,6 +486,7 @@ static void report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "rmap_bytes_peak", (double)d->rmap_bytes_peak);
 	metrics_set(mx, "rmap_entries_peak", (double)d->rmap_entries_peak);
 	metrics_set(mx, "rmap_bytes_end", (double)d->rm->live_bytes);
+	metrics_set(mx, "rmap_dup_pages_peak", (double)d->dup_pages_peak);
 	metrics_set(mx, "conversions_to_hash", (double)rs->to_hash);
 	metrics_set(mx, "conversions_to_list", (double)rs->to_list);
 	metrics_set(mx, "conversions_failed", (double)rs->conv_failed);
@@ -519,6 +522,7 @@ static const char *const rmap_policy_docs[] = {
 	"list, converted to `buckets` hash chains at `heavy`, back at `light`",
 	"balanced tree keyed by (domain, gfn), no list phase",
 	"hash whose bucket array doubles in bounded incremental steps",
+	"at most max_page_sharing tuples per copy of the page, then a new copy (Linux KSM)",
 	NULL,
 };
 

@@ -5,7 +5,7 @@
  * Random operation sequences against a reference set with rmap_check() after every
  * operation; exact work counts of the domain-destroy order (add gfn 0..n-1, remove 0..n-1)
  * against derived formulas; scaling (list and 256-bucket hash quadratic, tree n log n,
- * hash-grow linear); the seed's hysteresis; allocation failure; iteration; check() catching
+ * hash-grow and ksm-chain linear); the seed's hysteresis; allocation failure; iteration; check() catching
  * deliberately corrupted structures.  Lines starting with "# " are the measured figures.
  *
  * Shrunk constants (heavy 4, light 1, buckets 2, grow_load 1, grow_step 1) make the rare

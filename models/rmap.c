@@ -2,8 +2,8 @@
 /*
  * models/rmap.c — the shared-frame reverse map: policy registry, parameters, model set-up,
  * the whole-structure check, and the pieces every policy uses (entries, chains, buckets,
- * hash functions).  The policies are in rmap_list.c, rmap_hash.c, rmap_tree.c and
- * rmap_hash_grow.c; docs/models/rmap.md describes mechanism, policies and work units.
+ * hash functions).  The policies are in rmap_list.c, rmap_hash.c, rmap_tree.c,
+ * rmap_hash_grow.c and rmap_ksm_chain.c; docs/models/rmap.md describes mechanism, policies and work units.
  */
 #include "rmap_impl.h"
 
@@ -12,6 +12,7 @@ const struct rmap_policy *const rmap_policies[] = {
 	&rmap_hash_policy,
 	&rmap_tree_policy,
 	&rmap_hash_grow_policy,
+	&rmap_ksm_chain_policy,
 	NULL,
 };
 
@@ -36,6 +37,8 @@ const struct model_param rmap_param_table[RMAP_NPARAMS] = {
 	  "hash-grow: non-empty old buckets migrated per operation while resizing (buckets per operation)" },
 	{ "list_fast", 0, 0, 1,
 	  "list: 1 = count list hops from an order index instead of walking (same counts; boolean)" },
+	{ "max_page_sharing", 256, 2, 1ULL << 20,
+	  "ksm-chain: tuples per copy of the page before a new copy (dup) is made (Linux default 256)" },
 };
 
 static const size_t rmap_param_off[RMAP_NPARAMS] = {
@@ -46,6 +49,7 @@ static const size_t rmap_param_off[RMAP_NPARAMS] = {
 	offsetof(struct rmap_params, grow_load),
 	offsetof(struct rmap_params, grow_step),
 	offsetof(struct rmap_params, list_fast),
+	offsetof(struct rmap_params, max_page_sharing),
 };
 
 const struct rmap_policy *rmap_policy_find(const char *name)

@@ -13,6 +13,8 @@
  *   tree       rmap_tree.c       balanced tree keyed by (domain, gfn), no list phase
  *   hash-grow  rmap_hash_grow.c  hash whose bucket array doubles in bounded incremental
  *                                steps (Redis dict.c style), so chains stay short at any n
+ *   ksm-chain  rmap_ksm_chain.c  Linux KSM's answer: at most max_page_sharing tuples per copy
+ *                                of the page ("dup"), further tuples on a new dup
  *
  * Work units counted into model->work (see models/model.h): WU_LIST_HOP per chain/list node
  * compared, WU_BUCKET_VISIT per bucket head touched, WU_TREE_NODE per tree node visited,
@@ -45,11 +47,12 @@ struct rmap_params {
 	uint64_t grow_step;      /* hash-grow: buckets migrated per operation while growing */
 	uint64_t list_fast;      /* list: 1 = count hops from an order index instead of walking
 				  * (identical counts, for huge simulated lists; not for timing) */
+	uint64_t max_page_sharing; /* ksm-chain: tuples per dup (Linux default 256) */
 };
 
 /* Named parameters for the CLI, in struct rmap_params field order. */
 extern const struct model_param rmap_param_table[];
-#define RMAP_NPARAMS 7
+#define RMAP_NPARAMS 8
 
 struct rmap_stats {
 	uint64_t to_hash;        /* list -> hash conversions */
@@ -64,6 +67,9 @@ struct rmap_stats {
 				  * current array) */
 	uint64_t index_failed;   /* list_fast: order index lost for lack of memory (that rmap
 				  * walks its list from then on: same counts, slower) */
+	uint64_t dups_created;   /* ksm-chain: dups (page copies) allocated beyond the frame's own
+				  * (a dup that cannot be allocated counts in conv_failed: the tuple
+				  * joins a full dup, over the cap) */
 };
 
 struct rmap;   /* one per shared frame; layout private to the policy */
@@ -76,6 +82,8 @@ struct rmap_model {
 	struct work work;        /* accumulates; the caller reads and resets it per operation */
 	uint64_t live_bytes;     /* bytes held by all rmaps of this model (entries + buckets + heads) */
 	uint64_t live_entries;
+	uint64_t live_dup_pages; /* ksm-chain: dup pages alive beyond each frame's own (4 KiB of
+				  * guest memory each, not in live_bytes) */
 	bool check_dups;         /* tests: add() looks for the tuple first (uncounted work) and
 				  * returns -EEXIST; off by default, as in the hypervisor */
 };
@@ -117,6 +125,7 @@ extern const struct rmap_policy rmap_list_policy;
 extern const struct rmap_policy rmap_hash_policy;
 extern const struct rmap_policy rmap_tree_policy;
 extern const struct rmap_policy rmap_hash_grow_policy;
+extern const struct rmap_policy rmap_ksm_chain_policy;
 
 /* NULL-terminated registry, and lookup by name (NULL if unknown). */
 extern const struct rmap_policy *const rmap_policies[];

@@ -82,6 +82,38 @@ struct grow_rmap {                 /* policy hash-grow */
 	uint32_t iterating;
 };
 
+/*
+ * policy ksm-chain: Linux KSM's stable-node chain applied to the seed's rmap.  A frame's
+ * tuples are spread over "dups" (copies of the page), each a seed list capped at
+ * max_page_sharing tuples.  The frame's own page is the dup embedded in the head.
+ */
+struct ksm_dup {
+	struct env_list chain;     /* in ksm_rmap.dups; the dup new tuples go to is kept first */
+	struct env_list entries;   /* its tuples: a seed list, new entries at the head */
+	uint64_t count;
+};
+
+struct ksm_entry {                 /* a tuple of a ksm-chain rmap */
+	struct rmap_entry e;       /* what is modelled: 32 bytes, as the seed's gfn_info */
+	/* Simulation machinery, not modelled memory: which dup holds the tuple, found by key.
+	 * In the hypervisor the gfn's p2m entry names the dup's page, and the caller has read
+	 * that entry already (WU_P2M_ENTRY), so the link costs no further work. */
+	struct avl_node by_key;
+	struct ksm_dup *dup;
+};
+
+struct ksm_rmap {
+	struct ksm_dup first;      /* the frame's own page; lives as long as the rmap */
+	struct env_list dups;      /* every dup, first included */
+	uint64_t count;            /* tuples over all dups */
+	uint64_t ndups;            /* dups in the chain, first included */
+	uint64_t empty_waiting;    /* emptied dups whose free waits for the iteration to end */
+	uint32_t iterating;
+	/* Simulation machinery, not modelled memory (bytes() stops before it): */
+	struct avl_root by_key;    /* ksm_entry.by_key, ordered by (domain, gfn) */
+};
+#define KSM_RMAP_BYTES offsetof(struct ksm_rmap, by_key)
+
 static inline bool rmap_key_eq(struct rmap_key a, struct rmap_key b)
 {
 	return a.gfn == b.gfn && a.domain == b.domain;

@@ -473,6 +473,103 @@ enomem:
 	return rc;
 }
 
+struct merge_iter {
+	struct sharing_model *sm;
+	struct shared_frame *src, *client;
+	uint64_t moved;
+	int rc;
+};
+
+/* One tuple of the client frame: to the source's rmap, its p2m entry to the source frame. */
+static int merge_tuple(void *arg, struct rmap_key k)
+{
+	struct merge_iter *mi = arg;
+	struct sharing_model *sm = mi->sm;
+	struct sharing_domain *d = dom_find(sm, k.domain);
+	struct p2m_leaf *l = d ? p2m_leaf_at(&d->p2m, k.gfn) : NULL;
+	int rc;
+
+	ENV_ASSERT(l != NULL);
+	if (!l) {
+		mi->rc = -EINVAL;
+		return 1;
+	}
+	/* Xen relinks the gfn_info; the rmap interface allocates in the source first, so a
+	 * failure leaves this tuple where it was. */
+	rc = sm->rm.policy->add(&sm->rm, mi->src->rmap, k);
+	if (rc) {
+		mi->rc = rc;
+		return 1;
+	}
+	work_add(&sm->rm.work, WU_REFCOUNT, 1);   /* get_page_and_type(spage) */
+	rc = sm->rm.policy->remove(&sm->rm, mi->client->rmap, k, RMAP_NO_CONVERT);
+	ENV_ASSERT(rc == 0);
+	work_add(&sm->rm.work, WU_PAGE_PUT, 1);   /* put_page_and_type(cpage) */
+	mi->src->refs++;
+	mi->client->refs--;
+	p2m_leaf_store(&d->p2m, l, k.gfn & (P2M_ENTRIES - 1), k.gfn,
+		       p2m_mk(P2M_SHARED, mi->src->id));
+	mi->moved++;
+	return 0;
+}
+
+int sharing_merge(struct sharing_model *sm, uint32_t domain, uint64_t gfn, uint64_t frame)
+{
+	struct merge_iter mi = { .sm = sm };
+	struct sharing_domain *d;
+	p2m_entry_t old;
+	bool created = false;
+	int rc;
+
+	d = live_domain(sm, domain, &rc);
+	if (!d)
+		return rc;
+	if (gfn >= P2M_GFN_LIMIT || frame >= P2M_FRAME_LIMIT)
+		return -ERANGE;
+	old = p2m_get(&d->p2m, gfn);
+	if (p2m_type_of(old) != P2M_SHARED)
+		return -EINVAL;
+	if (p2m_frame_of(old) == frame)
+		return 0;
+	mi.src = ft_find(sm, frame);
+	if (!mi.src) {
+		struct rmap *r = sm->rm.policy->create(&sm->rm);
+
+		if (!r || !(mi.src = ft_insert(sm, frame, r))) {
+			if (r)
+				sm->rm.policy->destroy(&sm->rm, r);
+			sm->st.enomem++;
+			return -ENOMEM;
+		}
+		created = true;
+	}
+	/* Looked up after the insertion, which may have moved slots. */
+	mi.client = ft_find(sm, p2m_frame_of(old));
+	ENV_ASSERT(mi.client != NULL);
+	if (!mi.client)
+		return -EINVAL;
+	sm->rm.policy->iterate(&sm->rm, mi.client->rmap, merge_tuple, &mi);
+	if (mi.moved) {
+		sm->st.merges++;
+		sm->st.merged_tuples += mi.moved;
+		if (created) {
+			sm->st.frames_live++;
+			sm->st.frames_peak = ENV_MAX(sm->st.frames_peak, sm->st.frames_live);
+		}
+	}
+	/* Slot pointers die here: freeing a frame may shrink the table. */
+	if (!mi.moved && created) {
+		frame_discard(sm, mi.src);
+	} else if (!sm->rm.policy->count(mi.client->rmap)) {
+		/* page_sharing_dispose(cpage) and the client page's last put */
+		work_add(&sm->rm.work, WU_PAGE_PUT, 1);
+		frame_free(sm, mi.client);
+	}
+	if (mi.rc == -ENOMEM)
+		sm->st.enomem++;
+	return mi.rc;
+}
+
 int sharing_unshare(struct sharing_model *sm, uint32_t domain, uint64_t gfn)
 {
 	struct sharing_domain *d;

@@ -33,6 +33,8 @@ struct sharing_stats {
 	uint64_t shared_entries;  /* SHARED p2m entries over all domains */
 	uint64_t enomem;          /* operations refused for lack of memory */
 	uint64_t preemptions;     /* relinquish slices that ended in -EAGAIN */
+	uint64_t merges;          /* sharing_merge calls that moved at least one tuple */
+	uint64_t merged_tuples;   /* tuples moved from a client frame to a source frame */
 	uint64_t table_resize_failed;  /* frame/domain table resizes refused for lack of memory
 				       * (the table stayed at its size: denser, still correct) */
 };
@@ -65,6 +67,17 @@ int sharing_page_alloc(struct sharing_model *sm, uint32_t domain, uint64_t gfn);
  * was shared elsewhere is unshared first.  0, -ENOENT, -EBUSY, -ERANGE, -ENOMEM (nothing
  * changed) */
 int sharing_share(struct sharing_model *sm, uint32_t domain, uint64_t gfn, uint64_t frame);
+/*
+ * The seed's mem_sharing_share_pages() when the client page is itself a shared frame: every
+ * tuple of the frame backing gfn of domain (the client, "cpage") moves to frame `frame`
+ * (the source, "spage", created on first use): its rmap is iterated, each tuple removed from
+ * it (RMAP_NO_CONVERT) and added to the source's, each p2m entry repointed; the emptied
+ * client frame is freed.  0 (also when gfn is already on `frame`), -EINVAL if gfn is not
+ * shared, -ENOENT, -EBUSY, -ERANGE, -ENOMEM (an entry of the source's rmap could not be
+ * allocated: the tuples moved so far stay moved, the rest stay on the client frame, every
+ * invariant holds).
+ */
+int sharing_merge(struct sharing_model *sm, uint32_t domain, uint64_t gfn, uint64_t frame);
 /* Copy-on-write break.  1 if the gfn was shared and is now private, 0 if it was not shared,
  * -ENOENT (no domain), -EBUSY (dying), -ENOMEM (no private page could be had: the entry
  * stays shared; guest pages are not modelled as allocations, so the model never fails so). */

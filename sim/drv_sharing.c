@@ -21,7 +21,15 @@
  *     Ticks are computed in closed form (they are periodic), not queued one by one, so a
  *     7-minute freeze does not cost 420k events.
  *   - A stretch longer than `softlockup_ns` (Linux's default soft-lockup threshold is 20 s)
- *     is what dom0 reports as a soft lockup; the run counts them.
+ *     is what dom0 reports as a soft lockup; the run counts them (`softlockups`).
+ *   - The dom0 vCPU that issued the destroy is a separate matter (`dom0_softlockups`).  With
+ *     `privcmd_preempt` = 0 (Linux of 2012) the privcmd ioctl is not preemptible: the vCPU
+ *     re-enters the hypercall at every continuation, runs event handlers (the bursts above)
+ *     in between but never schedules a task, so it goes without a schedule from the first
+ *     slice's start to the last slice's end.  With 1 (later Linux: preemptible privcmd
+ *     hypercalls) the pending event at a continuation lets it schedule, so each slice is its
+ *     own hold.  A hold longer than `softlockup_ns` is one soft-lockup report of that vCPU
+ *     (the 2012 watchdog warns once per episode).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,7 +48,7 @@ enum { EV_DESTROY_SLICE = 1 };
 static const char *const relinquish_choices[] = {
 	"monolithic", "preemptible", "preemptible-seed", "weighted", NULL
 };
-static const char *const rmap_choices[] = { "list", "hash", "tree", "hash-grow", NULL };
+static const char *const rmap_choices[] = { "list", "hash", "tree", "hash-grow", "ksm-chain", NULL };
 
 static const struct param_def machine_params[] = {
 	{ "dom0_period_ns", PARAM_INT, 1000000, 0, 1000000000000ULL, NULL,
@@ -49,6 +57,9 @@ static const struct param_def machine_params[] = {
 	  "ns of pCPU 0 each dom0 burst needs" },
 	{ "softlockup_ns", PARAM_INT, 20000000000ULL, 1, UINT64_MAX, NULL,
 	  "a non-preemptible stretch longer than this is a soft lockup (Linux default 20 s)" },
+	{ "privcmd_preempt", PARAM_INT, 0, 0, 1, NULL,
+	  "1: dom0's privcmd hypercall is preemptible (later Linux), so the issuing vCPU schedules "
+	  "at each continuation; 0: it is held for the whole destroy (Linux of 2012)" },
 };
 
 struct sharing_drv {
@@ -58,6 +69,7 @@ struct sharing_drv {
 	struct rmap_model *rm;
 
 	uint64_t dom0_period_ns, dom0_burst_ns, softlockup_ns;
+	bool privcmd_preempt;
 
 	/* destroy hypercalls waiting for / running on pCPU 0 */
 	uint32_t *destroy_q;        /* FIFO [dq_head, dq_head + dq_len) of a growable array */
@@ -66,6 +78,8 @@ struct sharing_drv {
 	uint64_t destroy_started_ns;
 	uint64_t pcpu0_free_at;     /* pCPU 0 is busy (stretch or dom0 bursts) until then */
 	uint64_t slice_start_ns;    /* for preempt_pending() */
+	bool vcpu_held;             /* the issuing dom0 vCPU is inside the hypercall ... */
+	uint64_t vcpu_held_since;   /* ... without a schedule since then */
 
 	/* results */
 	struct work total;
@@ -73,9 +87,11 @@ struct sharing_drv {
 	uint64_t destroys, destroy_total_ns, destroy_max_ns, destroy_last_ns;
 	uint64_t stretches, longest_stretch_ns, stretches_over;
 	uint64_t dom0_delayed, dom0_wait_total_ns, dom0_wait_max_ns;
-	uint64_t rmap_bytes_peak, rmap_entries_peak;
+	uint64_t vcpu_softlockups, vcpu_held_max_ns;
+	uint64_t rmap_bytes_peak, rmap_entries_peak, dup_pages_peak;
 	uint64_t ignored_records, model_errors, implicit_domains;
 	uint64_t cow_noop;
+	uint64_t merge_total_ns, merge_max_ns;
 };
 
 /* ---- parameters ------------------------------------------------------------------------ */
@@ -145,6 +161,8 @@ static uint64_t take_work(struct sharing_drv *d)
 		d->rmap_bytes_peak = d->rm->live_bytes;
 	if (d->rm->live_entries > d->rmap_entries_peak)
 		d->rmap_entries_peak = d->rm->live_entries;
+	if (d->rm->live_dup_pages > d->dup_pages_peak)
+		d->dup_pages_peak = d->rm->live_dup_pages;
 	return ns;
 }
 
@@ -198,6 +216,19 @@ static uint64_t account_stretch(struct sharing_drv *d, uint64_t t0, uint64_t t1)
 
 /* ---- destroy ---------------------------------------------------------------------------- */
 
+/* The issuing dom0 vCPU schedules at t1 (the call returned, or a preemptible continuation):
+ * its hold ends, and a hold past the watchdog threshold was one soft-lockup report. */
+static void release_vcpu(struct sharing_drv *d, uint64_t t1)
+{
+	uint64_t held = t1 - d->vcpu_held_since;
+
+	d->vcpu_held = false;
+	if (held > d->vcpu_held_max_ns)
+		d->vcpu_held_max_ns = held;
+	if (held > d->softlockup_ns)
+		d->vcpu_softlockups++;
+}
+
 static int start_next_destroy(struct sharing_drv *d)
 {
 	uint64_t t;
@@ -217,9 +248,15 @@ static int destroy_slice(struct sharing_drv *d, uint32_t domain)
 
 	work_reset(&d->rm->work);
 	d->slice_start_ns = t0;
+	if (!d->vcpu_held) {
+		d->vcpu_held = true;
+		d->vcpu_held_since = t0;
+	}
 	rc = sharing_relinquish_step(d->sm, domain, preempt_pending, d);
 	t1 = t0 + take_work(d);
 	pending = account_stretch(d, t0, t1);
+	if (rc != -EAGAIN || d->privcmd_preempt)
+		release_vcpu(d, t1);
 	/* dom0's delayed bursts run now, before the continuation */
 	d->pcpu0_free_at = t1 + pending * d->dom0_burst_ns;
 	sim_digest_add(d->s, ((uint64_t)(rc == -EAGAIN) << 63) ^ t1);
@@ -274,6 +311,20 @@ static int ensure_domain(struct sharing_drv *d, uint32_t domain)
 	return rc == -EEXIST ? 0 : rc;
 }
 
+/*
+ * A share whose client gfn is already backed by another shared frame that has other tuples
+ * is the seed's share_pages() merging two shared frames: the whole client frame moves.
+ * (A client frame with this one tuple left: the plain share, which moves it, is the same.)
+ */
+static bool is_merge(const struct sharing_drv *d, const struct trace_rec *r)
+{
+	uint64_t cur;
+
+	return r->frame < P2M_GFN_LIMIT &&
+	       sharing_lookup(d->sm, r->domain, r->frame, &cur) == P2M_SHARED &&
+	       cur != r->arg && sharing_frame_degree(d->sm, cur) > 1;
+}
+
 static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 {
 	struct sharing_drv *d = ctx;
@@ -296,6 +347,16 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		take_work(d);
 		break;
 	case TR_SHARE:
+		if (is_merge(d, r)) {
+			uint64_t ns;
+
+			work_reset(&d->rm->work);
+			rc = sharing_merge(d->sm, r->domain, r->frame, r->arg);
+			ns = take_work(d);
+			d->merge_total_ns += ns;
+			d->merge_max_ns = ns > d->merge_max_ns ? ns : d->merge_max_ns;
+			break;
+		}
 		rc = sharing_share(d->sm, r->domain, r->frame, r->arg);
 		if (rc == -ENOENT && !(rc = ensure_domain(d, r->domain)))
 			rc = sharing_share(d->sm, r->domain, r->frame, r->arg);
@@ -402,6 +463,7 @@ static void *create_common(struct sim *s, const char *rmap_name, const char *rel
 	d->dom0_period_ns = param_get(ps, "dom0_period_ns");
 	d->dom0_burst_ns = param_get(ps, "dom0_burst_ns");
 	d->softlockup_ns = param_get(ps, "softlockup_ns");
+	d->privcmd_preempt = param_get(ps, "privcmd_preempt") != 0;
 	hist_init(&d->unshare_lat);
 	return d;
 }
@@ -438,15 +500,22 @@ static void report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "dom0_delayed_bursts", (double)d->dom0_delayed);
 	metrics_set(mx, "dom0_wait_ns", (double)d->dom0_wait_total_ns);
 	metrics_set(mx, "dom0_wait_max_ns", (double)d->dom0_wait_max_ns);
+	metrics_set(mx, "dom0_softlockups", (double)d->vcpu_softlockups);
+	metrics_set(mx, "dom0_vcpu_held_max_ns", (double)d->vcpu_held_max_ns);
 	metrics_set(mx, "unshares", (double)d->unshare_lat.count);
 	metrics_set(mx, "unshare_p50_ns", (double)hist_quantile(&d->unshare_lat, 500));
 	metrics_set(mx, "unshare_p99_ns", (double)hist_quantile(&d->unshare_lat, 990));
 	metrics_set(mx, "unshare_max_ns", (double)d->unshare_lat.max);
 	metrics_set(mx, "shares", (double)ss->shares);
+	metrics_set(mx, "merges", (double)ss->merges);
+	metrics_set(mx, "merged_tuples", (double)ss->merged_tuples);
+	metrics_set(mx, "merge_ns", (double)d->merge_total_ns);
+	metrics_set(mx, "merge_max_ns", (double)d->merge_max_ns);
 	metrics_set(mx, "frames_peak", (double)ss->frames_peak);
 	metrics_set(mx, "rmap_bytes_peak", (double)d->rmap_bytes_peak);
 	metrics_set(mx, "rmap_entries_peak", (double)d->rmap_entries_peak);
 	metrics_set(mx, "rmap_bytes_end", (double)d->rm->live_bytes);
+	metrics_set(mx, "rmap_dup_pages_peak", (double)d->dup_pages_peak);
 	metrics_set(mx, "conversions_to_hash", (double)rs->to_hash);
 	metrics_set(mx, "conversions_to_list", (double)rs->to_list);
 	metrics_set(mx, "conversions_failed", (double)rs->conv_failed);
@@ -482,6 +551,7 @@ static const char *const rmap_policy_docs[] = {
 	"list, converted to `buckets` hash chains at `heavy`, back at `light`",
 	"balanced tree keyed by (domain, gfn), no list phase",
 	"hash whose bucket array doubles in bounded incremental steps",
+	"at most max_page_sharing tuples per copy of the page, then a new copy (Linux KSM)",
 	NULL,
 };
 

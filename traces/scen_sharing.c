@@ -8,7 +8,8 @@
  *   population  F shared frames whose sharing degrees follow the seed's "regular case": most
  *               with about a hundred <domain, gfn> tuples, some with over a hundred thousand, a
  *               few with thousands; tuples spread over D domains; some copy-on-write breaks;
- *               then one domain (or all) destroyed.
+ *               optionally merges of two shared frames (a shared gfn shared into another
+ *               frame: the seed's share_pages()); then one domain (or all) destroyed.
  *
  * Both stream their records (constant memory: the generator keeps counters, never the
  * tuples), with randomness from one GSL mt19937 stream seeded with the seed.
@@ -29,7 +30,7 @@
 #define SHARE_GAP_NS 100    /* spacing of generated records */
 #define MAX_DOMAINS 4096
 
-enum phase { PH_CREATE, PH_SHARE, PH_WRITE, PH_DESTROY, PH_DONE };
+enum phase { PH_CREATE, PH_SHARE, PH_WRITE, PH_MERGE, PH_DESTROY, PH_DONE };
 
 struct sharing_gen {
 	struct rec_source src;
@@ -39,6 +40,7 @@ struct sharing_gen {
 	/* parameters */
 	uint64_t frames, domains, mean_degree, big_ppm, big_min, big_max, mid_ppm, mid_min, mid_max;
 	uint64_t writes, destroy;   /* destroy: domain to destroy, 0 = all */
+	uint64_t merges;            /* shares of a random shared gfn into a random other frame */
 	bool one_frame;
 	/* progress */
 	uint64_t frame;             /* current frame index (0-based) */
@@ -123,6 +125,27 @@ static int gen_next(struct rec_source *src, struct trace_rec *out)
 				out->type = TR_PAGE_WRITE;
 				out->domain = dom;
 				out->frame = uniform_between(g->rng, 0, g->next_gfn[dom] - 1);
+				out->time_ns = g->t;
+				g->t += SHARE_GAP_NS;
+				return 1;
+			}
+			g->phase = PH_MERGE;
+			g->done = 0;
+			break;
+		case PH_MERGE:
+			/* The seed's share_pages() of two shared frames: the gfn's whole frame
+			 * merges into the other (a gfn made private by a write is a plain share). */
+			if (g->done < g->merges) {
+				uint32_t dom = draw_domain(g);
+				uint64_t to = FRAME_BASE + uniform_between(g->rng, 0, g->frames - 1);
+
+				g->done++;
+				if (!g->next_gfn[dom])
+					continue;
+				out->type = TR_SHARE;
+				out->domain = dom;
+				out->frame = uniform_between(g->rng, 0, g->next_gfn[dom] - 1);
+				out->arg = to;
 				out->time_ns = g->t;
 				g->t += SHARE_GAP_NS;
 				return 1;
@@ -221,6 +244,7 @@ static const struct scenario_param population_params[] = {
 	{ "mid_max", 10000, 2, 100000000, "largest middle degree" },
 	{ "writes", 100000, 0, 1000000000, "copy-on-write breaks at random shared gfns" },
 	{ "destroy", 1, 0, MAX_DOMAINS, "domain destroyed at the end (0: every domain, in order)" },
+	{ "merges", 0, 0, 100000000, "shares of a random shared gfn into a random frame: merges of two shared frames (seed's share_pages)" },
 	{ NULL, 0, 0, 0, NULL },
 };
 
@@ -252,11 +276,12 @@ static struct rec_source *population_open(const uint64_t *v, uint64_t seed, char
 	g->mid_max = v[8];
 	g->writes = v[9];
 	g->destroy = v[10];
+	g->merges = v[11];
 	snprintf(g->src.hdr.params, sizeof(g->src.hdr.params),
 		 "frames=%" PRIu64 " domains=%" PRIu64 " mean_degree=%" PRIu64 " big_ppm=%" PRIu64
 		 " big=%" PRIu64 "..%" PRIu64 " mid_ppm=%" PRIu64 " mid=%" PRIu64 "..%" PRIu64
-		 " writes=%" PRIu64 " destroy=%" PRIu64 " seed=%" PRIu64,
-		 v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], seed);
+		 " writes=%" PRIu64 " destroy=%" PRIu64 " merges=%" PRIu64 " seed=%" PRIu64,
+		 v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], seed);
 	return &g->src;
 }
 

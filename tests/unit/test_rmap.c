@@ -5,7 +5,7 @@
  * Random operation sequences against a reference set with rmap_check() after every
  * operation; exact work counts of the domain-destroy order (add gfn 0..n-1, remove 0..n-1)
  * against derived formulas; scaling (list and 256-bucket hash quadratic, tree n log n,
- * hash-grow linear); the seed's hysteresis; allocation failure; iteration; check() catching
+ * hash-grow and ksm-chain linear); the seed's hysteresis; allocation failure; iteration; check() catching
  * deliberately corrupted structures.  Lines starting with "# " are the measured figures.
  *
  * Shrunk constants (heavy 4, light 1, buckets 2, grow_load 1, grow_step 1) make the rare
@@ -33,8 +33,9 @@ static uint64_t splitmix(uint64_t *s)
 
 static const struct rmap_policy *const all_policies[] = {
 	&rmap_list_policy, &rmap_hash_policy, &rmap_tree_policy, &rmap_hash_grow_policy,
+	&rmap_ksm_chain_policy,
 };
-#define NPOL 4
+#define NPOL 5
 
 static struct rmap_params shrunk_params(uint64_t hash_fn)
 {
@@ -115,8 +116,9 @@ TEST(params_default_are_the_seed_values)
 	CHECK_EQ_U64(p.buckets * sizeof(struct env_list), 4096);   /* one page of heads */
 	CHECK(rmap_params_validate(&p) == 0);
 	CHECK(strcmp(rmap_param_table[0].name, "heavy") == 0);
-	CHECK(strcmp(rmap_param_table[RMAP_NPARAMS - 1].name, "list_fast") == 0);
+	CHECK(strcmp(rmap_param_table[RMAP_NPARAMS - 1].name, "max_page_sharing") == 0);
 	CHECK_EQ_U64(p.list_fast, 0);   /* really walk unless asked */
+	CHECK_EQ_U64(p.max_page_sharing, 256);   /* Linux's ksm_max_page_sharing */
 	CHECK_EQ_U64(sizeof(struct rmap_params), RMAP_NPARAMS * sizeof(uint64_t));
 	CHECK_EQ_U64(rmap_param_table[2].def, p.buckets);
 	CHECK_EQ_U64(rmap_param_table[4].def, p.grow_load);
@@ -1188,6 +1190,11 @@ TEST(bytes_count_entries_buckets_and_head)
 		per_entry[i] = full - empty;
 		if (pol == &rmap_hash_policy || pol == &rmap_hash_grow_policy)
 			per_entry[i] -= p.buckets * sizeof(struct env_list);   /* one 4 KiB page */
+		if (pol == &rmap_ksm_chain_policy) {
+			/* 300 tuples at 256 a dup: one dup beyond the embedded one */
+			CHECK_EQ_U64(m.live_dup_pages, 1);
+			per_entry[i] -= sizeof(struct ksm_dup);
+		}
 		CHECK_EQ_U64(per_entry[i], n * (pol == &rmap_tree_policy ? 40 : 32));
 		CHECK(consistent(&m, r));
 		for (g = 0; g < n; g++)
@@ -1450,6 +1457,317 @@ TEST(check_catches_entries_in_migrated_buckets_and_bad_table_counts)
 	CHECK(rmap_check(&m, r) == 0);
 	rmap_hash_grow_policy.destroy(&m, r);
 	CHECK_EQ_U64(m.live_bytes, 0);
+}
+
+/* ---- ksm-chain ------------------------------------------------------------------------------ */
+
+static const struct ksm_rmap *ksm_of(const struct rmap *r)
+{
+	return (const struct ksm_rmap *)r;
+}
+
+/* Gfns of the dups in chain order, "|" between dups, for hand-traced states. */
+static void ksm_layout(const struct rmap *r, char *buf, size_t len)
+{
+	const struct ksm_rmap *k = ksm_of(r);
+	const struct env_list *d, *e;
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (d = k->dups.next; d != &k->dups; d = d->next) {
+		const struct ksm_dup *dup = env_container_of(d, struct ksm_dup, chain);
+
+		if (d != k->dups.next)
+			at += (size_t)snprintf(buf + at, len - at, "|");
+		for (e = dup->entries.next; e != &dup->entries; e = e->next)
+			at += (size_t)snprintf(buf + at, len - at, "%s%llu",
+					       e == dup->entries.next ? "" : ",",
+					       (unsigned long long)env_container_of(e, struct rmap_entry, node)->gfn);
+	}
+}
+
+TEST(ksm_chain_hand_traced_with_a_cap_of_three)
+{
+	struct rmap_params p = seed_params();
+	struct rmap_model m;
+	struct rmap *r;
+	char lay[256];
+	uint64_t g;
+
+	p.max_page_sharing = 3;
+	rmap_model_init(&m, &rmap_ksm_chain_policy, &p);
+	m.check_dups = true;
+	r = rmap_ksm_chain_policy.create(&m);
+	/* gfn 0..6: the embedded dup takes 0-2, a new dup (at the front) 3-5, another 6. */
+	for (g = 0; g < 7; g++)
+		CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, g)) == 0);
+	ksm_layout(r, lay, sizeof(lay));
+	CHECK(strcmp(lay, "6|5,4,3|2,1,0") == 0);
+	/* dup heads looked at: 1 each, but 2 for gfn 3 (first full) and 3 for gfn 6 */
+	CHECK_EQ_U64(m.work.n[WU_BUCKET_VISIT], 1 + 1 + 1 + 1 + 1 + 1 + 2);
+	CHECK_EQ_U64(m.work.n[WU_ALLOC], 1 + 7 + 2);   /* head, entries, two dups */
+	CHECK_EQ_U64(m.stats.dups_created, 2);
+	CHECK_EQ_U64(m.live_dup_pages, 2);
+	CHECK_EQ_U64(ksm_of(r)->ndups, 3);
+	CHECK(consistent(&m, r));
+	CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, 4)) == -EEXIST);
+
+	/* Removing gfn 0 searches only its dup, from the head: 2, 1, 0 = 3 hops. */
+	work_reset(&m.work);
+	CHECK(rmap_ksm_chain_policy.remove(&m, r, key(1, 0), 0) == 0);
+	CHECK_EQ_U64(m.work.n[WU_LIST_HOP], 3);
+	CHECK(rmap_ksm_chain_policy.remove(&m, r, key(1, 1), 0) == 0);
+	CHECK(rmap_ksm_chain_policy.remove(&m, r, key(1, 2), 0) == 0);
+	CHECK_EQ_U64(m.work.n[WU_LIST_HOP], 3 + 2 + 1);
+	CHECK_EQ_U64(ksm_of(r)->ndups, 3);   /* the embedded dup stays, empty */
+	/* A miss: the p2m entry would not point here, nothing is searched. */
+	work_reset(&m.work);
+	CHECK(rmap_ksm_chain_policy.remove(&m, r, key(1, 0), 0) == -ENOENT);
+	CHECK(rmap_ksm_chain_policy.contains(&m, r, key(2, 5)) == 0);
+	CHECK_EQ_U64(m.work.n[WU_LIST_HOP], 0);
+	CHECK(rmap_ksm_chain_policy.contains(&m, r, key(1, 4)) == 1);
+	CHECK_EQ_U64(m.work.n[WU_LIST_HOP], 2);   /* 5, 4 */
+
+	/* gfn 7, 8 fill the front dup; 9 walks all three to the empty embedded dup, which can
+	 * take more after it and moves to the front. */
+	work_reset(&m.work);
+	CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, 7)) == 0);
+	CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, 8)) == 0);
+	CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, 9)) == 0);
+	CHECK_EQ_U64(m.work.n[WU_BUCKET_VISIT], 1 + 1 + 3);
+	ksm_layout(r, lay, sizeof(lay));
+	CHECK(strcmp(lay, "9|8,7,6|5,4,3") == 0);
+	CHECK(consistent(&m, r));
+
+	/* Emptying a dup frees it and its page. */
+	work_reset(&m.work);
+	for (g = 3; g < 6; g++)
+		CHECK(rmap_ksm_chain_policy.remove(&m, r, key(1, g), 0) == 0);
+	CHECK_EQ_U64(m.work.n[WU_FREE], 3 + 1);
+	CHECK_EQ_U64(ksm_of(r)->ndups, 2);
+	CHECK_EQ_U64(m.live_dup_pages, 1);
+	ksm_layout(r, lay, sizeof(lay));
+	CHECK(strcmp(lay, "9|8,7,6") == 0);
+	CHECK(consistent(&m, r));
+	rmap_ksm_chain_policy.destroy(&m, r);
+	CHECK_EQ_U64(m.live_bytes, 0);
+	CHECK_EQ_U64(m.live_entries, 0);
+	CHECK_EQ_U64(m.live_dup_pages, 0);
+}
+
+TEST(ksm_chain_rejects_a_cap_below_two)
+{
+	struct rmap_params p = seed_params();
+
+	p.max_page_sharing = 1;
+	CHECK(rmap_params_validate(&p) == -EINVAL);
+	p.max_page_sharing = 2;
+	CHECK(rmap_params_validate(&p) == 0);
+}
+
+TEST(ksm_chain_random_ops_match_reference_at_small_caps)
+{
+	struct rmap_params p = shrunk_params(RMAP_HASH_SEED);
+	uint64_t cap;
+
+	for (cap = 2; cap <= 5; cap++) {
+		p.max_page_sharing = cap;
+		run_random(&rmap_ksm_chain_policy, &p, 40, 20000, 1, 300 + cap, 0);
+	}
+	p.max_page_sharing = 16;
+	run_random(&rmap_ksm_chain_policy, &p, 400, 20000, 7, 310, 0);
+}
+
+TEST(ksm_chain_failed_allocations_degrade_and_are_counted)
+{
+	struct rmap_params p = shrunk_params(RMAP_HASH_SEED);
+	uint64_t k;
+
+	p.max_page_sharing = 3;
+	for (k = 2; k <= 7; k++)
+		run_random(&rmap_ksm_chain_policy, &p, 40, 6000, 1, 320 + k, k);
+}
+
+TEST(ksm_chain_dup_allocation_failure_overfills_the_front_dup)
+{
+	struct rmap_params p = seed_params();
+	struct rmap_model m;
+	struct rmap *r;
+	uint64_t g;
+
+	p.max_page_sharing = 2;
+	rmap_model_init(&m, &rmap_ksm_chain_policy, &p);
+	r = rmap_ksm_chain_policy.create(&m);
+	CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, 0)) == 0);
+	CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, 1)) == 0);
+	/* gfn 2 needs an entry (1st allocation) and a dup (2nd): fail the second. */
+	env_fail_reset();
+	env_fail_after(1);
+	CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, 2)) == 0);
+	env_fail_reset();
+	CHECK_EQ_U64(m.stats.conv_failed, 1);
+	CHECK_EQ_U64(ksm_of(r)->ndups, 1);
+	CHECK_EQ_U64(ksm_of(r)->first.count, 3);   /* over the cap, still correct */
+	CHECK(consistent(&m, r));
+	CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, 3)) == 0);   /* memory back: a new dup */
+	CHECK_EQ_U64(ksm_of(r)->ndups, 2);
+	for (g = 0; g < 4; g++)
+		CHECK(rmap_ksm_chain_policy.contains(&m, r, key(1, g)) == 1);
+	CHECK(consistent(&m, r));
+	rmap_ksm_chain_policy.destroy(&m, r);
+	CHECK_EQ_U64(m.live_bytes, 0);
+}
+
+/* Destroy order: dup j holds gfns [j c, (j + 1) c), newest first, so removing them in
+ * ascending order walks m(m+1)/2 hops for a dup of m: linear in n at a fixed cap. */
+TEST(ksm_chain_destroy_order_hops_are_linear_and_bounded_by_the_cap)
+{
+	struct rmap_params p = seed_params();
+	static const uint64_t ns[] = { 1000, 10000, 250000, 1000000 };
+	double prev = 0;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		uint64_t n = ns[i], c = p.max_page_sharing, q = n / c, rem = n % c;
+		struct destroy_run dr;
+
+		CHECK(destroy_order(&rmap_ksm_chain_policy, &p, n, 1, &dr) == 0);
+		CHECK_EQ_U64(dr.rem.n[WU_LIST_HOP], q * c * (c + 1) / 2 + rem * (rem + 1) / 2);
+		CHECK_EQ_U64(dr.add.n[WU_LIST_HOP], 0);
+		CHECK_EQ_U64(dr.stats.dups_created, q - (rem == 0));
+		/* each new dup walks the whole chain first: sum of 1..ndups - 1, plus one per add */
+		printf("# ksm-chain destroy: n=%llu hops=%llu hops/n=%.2f dups=%llu peak bytes/tuple=%.2f\n",
+		       (unsigned long long)n, (unsigned long long)dr.rem.n[WU_LIST_HOP],
+		       (double)dr.rem.n[WU_LIST_HOP] / n, (unsigned long long)dr.stats.dups_created + 1,
+		       (double)dr.peak_bytes / n);
+		if (i == 3)
+			printf("# ksm-chain destroy hops ratio 1M/250k: %.4f\n",
+			       (double)dr.rem.n[WU_LIST_HOP] / prev);
+		prev = (double)dr.rem.n[WU_LIST_HOP];
+	}
+}
+
+TEST(ksm_chain_no_remove_walks_more_than_the_cap)
+{
+	struct rmap_params p = seed_params();
+	struct rmap_model m;
+	struct rmap *r;
+	uint64_t s = 99, i, worst = 0, present = 0;
+	uint8_t *in = calloc(20000, 1);
+
+	p.max_page_sharing = 64;
+	rmap_model_init(&m, &rmap_ksm_chain_policy, &p);
+	r = rmap_ksm_chain_policy.create(&m);
+	for (i = 0; i < 200000; i++) {
+		uint64_t x = splitmix(&s), g = (x >> 8) % 20000;
+
+		work_reset(&m.work);
+		if (!in[g] && (x & 3) != 0) {
+			CHECK(rmap_ksm_chain_policy.add(&m, r, key(1, g)) == 0);
+			in[g] = 1;
+			present++;
+		} else if (in[g]) {
+			CHECK(rmap_ksm_chain_policy.remove(&m, r, key(1, g), 0) == 0);
+			in[g] = 0;
+			present--;
+			worst = ENV_MAX(worst, m.work.n[WU_LIST_HOP]);
+		}
+	}
+	CHECK(present > 1000);   /* many dups alive */
+	CHECK(worst <= p.max_page_sharing);
+	CHECK(consistent(&m, r));
+	printf("# ksm-chain (cap 64): worst hops of one remove over 200k random ops: %llu, dups %llu\n",
+	       (unsigned long long)worst, (unsigned long long)ksm_of(r)->ndups);
+	rmap_ksm_chain_policy.destroy(&m, r);
+	free(in);
+}
+
+/* The seed's frame merge through a ksm-chain rmap: every tuple of the client moves while
+ * its dups empty under the iterator; they are freed when the iteration ends. */
+TEST(ksm_chain_merge_frees_emptied_dups_after_the_iteration)
+{
+	struct rmap_params p = seed_params();
+	struct rmap_model m;
+	struct rmap *src, *dst;
+	struct mutator mu = { .m = &m, .m2 = &m, .remove_current = true };
+	uint64_t g;
+
+	p.max_page_sharing = 4;
+	rmap_model_init(&m, &rmap_ksm_chain_policy, &p);
+	src = rmap_ksm_chain_policy.create(&m);
+	dst = rmap_ksm_chain_policy.create(&m);
+	for (g = 0; g < 10; g++)
+		CHECK(rmap_ksm_chain_policy.add(&m, src, key(1, g)) == 0);
+	for (g = 100; g < 103; g++)
+		CHECK(rmap_ksm_chain_policy.add(&m, dst, key(2, g)) == 0);
+	CHECK_EQ_U64(m.live_dup_pages, 2);
+	mu.r = src;
+	mu.r2 = dst;
+	work_reset(&m.work);
+	CHECK(rmap_ksm_chain_policy.iterate(&m, src, mutate_fn, &mu) == 0);
+	CHECK_EQ_U64(mu.errors, 0);
+	CHECK_EQ_U64(mu.seen, 10);
+	CHECK_EQ_U64(rmap_ksm_chain_policy.count(src), 0);
+	CHECK_EQ_U64(ksm_of(src)->ndups, 1);   /* both extra dups freed after the walk */
+	CHECK_EQ_U64(rmap_ksm_chain_policy.count(dst), 13);
+	CHECK_EQ_U64(ksm_of(dst)->ndups, 4);   /* 13 tuples at 4 a dup */
+	CHECK_EQ_U64(m.live_dup_pages, 3);
+	CHECK(rmap_check(&m, src) == 0);
+	CHECK(rmap_check(&m, dst) == 0);
+	/* each moved tuple: one hop to find it at the head of its dup, a free, an alloc */
+	CHECK_EQ_U64(m.work.n[WU_LIST_HOP], 10 + 10);
+	rmap_ksm_chain_policy.destroy(&m, src);
+	rmap_ksm_chain_policy.destroy(&m, dst);
+	CHECK_EQ_U64(m.live_bytes, 0);
+	CHECK_EQ_U64(m.live_dup_pages, 0);
+}
+
+TEST(ksm_chain_work_is_deterministic)
+{
+	struct rmap_params p = seed_params();
+	struct destroy_run a, b;
+
+	p.max_page_sharing = 7;
+	CHECK(destroy_order(&rmap_ksm_chain_policy, &p, 5000, 3, &a) == 0);
+	CHECK(destroy_order(&rmap_ksm_chain_policy, &p, 5000, 3, &b) == 0);
+	CHECK(memcmp(&a.add, &b.add, sizeof(a.add)) == 0);
+	CHECK(memcmp(&a.rem, &b.rem, sizeof(a.rem)) == 0);
+	CHECK_EQ_U64(a.peak_bytes, b.peak_bytes);
+}
+
+TEST(check_catches_a_wrong_dup_link_count_and_overfull_dup)
+{
+	struct rmap_params p = seed_params();
+	struct rmap_model m;
+	struct rmap *r;
+	struct ksm_rmap *k;
+	struct ksm_dup *front;
+	struct ksm_entry *e;
+
+	p.max_page_sharing = 4;
+	r = filled(&m, &rmap_ksm_chain_policy, &p, 10);
+	k = (struct ksm_rmap *)r;
+	front = env_container_of(k->dups.next, struct ksm_dup, chain);
+	e = env_container_of(front->entries.next, struct ksm_entry, e.node);
+	CHECK(rmap_check(&m, r) == 0);
+	e->dup = &k->first;           /* names the wrong dup */
+	CHECK(rmap_check(&m, r) == -EINVAL);
+	e->dup = front;
+	front->count++;
+	CHECK(rmap_check(&m, r) == -EINVAL);
+	front->count--;
+	k->ndups++;
+	CHECK(rmap_check(&m, r) == -EINVAL);
+	k->ndups--;
+	e->e.gfn = 0;                 /* a duplicate of a tuple in another dup */
+	CHECK(rmap_check(&m, r) == -EINVAL);
+	e->e.gfn = 9;
+	CHECK(rmap_check(&m, r) == 0);
+	m.p.max_page_sharing = 3;     /* dups of 4 are now over the cap */
+	CHECK(rmap_check(&m, r) == -EINVAL);
+	m.p.max_page_sharing = 4;
+	CHECK(rmap_check(&m, r) == 0);
+	rmap_ksm_chain_policy.destroy(&m, r);
 }
 
 int main(void)

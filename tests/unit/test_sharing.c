@@ -347,6 +347,8 @@ static bool coin(void *arg)
 	return rnd() % 10 < 7;
 }
 
+static uint64_t merges_seen;   /* merges done by random_ops, over all its runs */
+
 static void random_ops(struct sharing_model *sm, unsigned steps, uint64_t fail_every)
 {
 	struct ref r;
@@ -384,6 +386,30 @@ static void random_ops(struct sharing_model *sm, unsigned steps, uint64_t fail_e
 				CHECK(rc == 0);
 				if (r.type[d][i] == P2M_INVALID)
 					r.type[d][i] = P2M_PRIVATE;
+			}
+		} else if (op < 67 && op >= 60 && r.state[d] == 1 && r.type[d][i] == P2M_SHARED) {
+			uint64_t from = r.frame[d][i], to = frame_of(f);
+			unsigned dd, j;
+
+			rc = sharing_merge(sm, d, gfn_of(i), to);
+			CHECK(rc == 0 || rc == -ENOMEM);
+			if (rc == -ENOMEM)
+				enomem_seen++;
+			/* Every tuple of the client frame moved (or, after -ENOMEM, some did): take
+			 * where each one is now, but only from the two frames. */
+			for (dd = 1; dd <= NDOM; dd++) {
+				if (r.state[dd] != 1)
+					continue;
+				for (j = 0; j < NG; j++) {
+					uint64_t now = ~0ULL;
+
+					if (r.type[dd][j] != P2M_SHARED || r.frame[dd][j] != from)
+						continue;
+					CHECK(sharing_lookup(sm, dd, gfn_of(j), &now) == P2M_SHARED);
+					CHECK(now == from || now == to);
+					CHECK(rc != 0 || now == to || from == to);
+					r.frame[dd][j] = now;
+				}
 			}
 		} else if (op < 67) {
 			rc = sharing_share(sm, d, gfn_of(i), frame_of(f));
@@ -428,6 +454,7 @@ static void random_ops(struct sharing_model *sm, unsigned steps, uint64_t fail_e
 	}
 	if (fail_every)
 		CHECK(enomem_seen > 0);
+	merges_seen += sharing_stats(sm)->merges;
 	/* Destroy everything: every count back to zero, nothing held. */
 	for (s = 1; s <= NDOM; s++)
 		if (r.state[s])
@@ -441,10 +468,11 @@ static void random_ops(struct sharing_model *sm, unsigned steps, uint64_t fail_e
 	CHECK(sharing_model_bytes(sm) < 4096);
 }
 
-static const char *const rmap_names[] = { "list", "hash", "tree", "hash-grow" };
+static const char *const rmap_names[] = { "list", "hash", "tree", "hash-grow", "ksm-chain" };
 
 TEST(random_operations_keep_every_invariant_with_every_rmap)
 {
+	uint64_t merges_before = merges_seen;
 	unsigned p;
 
 	for (p = 0; p < ENV_ARRAY_SIZE(rmap_names); p++) {
@@ -462,10 +490,12 @@ TEST(random_operations_keep_every_invariant_with_every_rmap)
 		if (test_failed_now)
 			return;
 	}
+	CHECK(merges_seen > merges_before);   /* the merge path ran */
 }
 
 TEST(allocation_failures_refuse_operations_and_change_nothing)
 {
+	uint64_t merges_before = merges_seen;
 	unsigned p;
 
 	for (p = 0; p < ENV_ARRAY_SIZE(rmap_names); p++) {
@@ -483,6 +513,7 @@ TEST(allocation_failures_refuse_operations_and_change_nothing)
 		if (test_failed_now)
 			return;
 	}
+	CHECK(merges_seen > merges_before);
 }
 
 /* Every allocation of a deep share fails in turn: -ENOMEM and nothing changed, or done. */
@@ -534,6 +565,146 @@ TEST(domain_create_fails_cleanly_without_memory)
 	}
 	CHECK_EQ_U64(sharing_stats(sm)->enomem, 2);
 	sharing_model_destroy(sm);
+}
+
+/* ---- merging two shared frames (share_pages of a shared client page) --------------------------- */
+
+TEST(merge_moves_every_tuple_of_the_client_frame_hand_traced)
+{
+	struct sharing_model *sm = model();
+	struct rmap_model *rm = sharing_rmap(sm);
+	uint64_t g, f = 0;
+
+	CHECK(sharing_domain_create(sm, 1) == 0);
+	CHECK(sharing_domain_create(sm, 2) == 0);
+	for (g = 0; g < 5; g++)
+		CHECK(sharing_share(sm, 1, g, 100) == 0);
+	for (g = 10; g < 13; g++)
+		CHECK(sharing_share(sm, 2, g, 200) == 0);
+	CHECK(sharing_share(sm, 1, 7, 200) == 0);   /* the client frame backs two domains */
+	work_reset(&rm->work);
+	CHECK(sharing_merge(sm, 2, 11, 100) == 0);
+	CHECK_EQ_U64(sharing_frame_degree(sm, 100), 9);
+	CHECK_EQ_U64(sharing_frame_degree(sm, 200), 0);
+	CHECK_EQ_U64(sharing_stats(sm)->frames_live, 1);
+	CHECK_EQ_U64(sharing_stats(sm)->merges, 1);
+	CHECK_EQ_U64(sharing_stats(sm)->merged_tuples, 4);
+	for (g = 10; g < 13; g++)
+		CHECK(sharing_lookup(sm, 2, g, &f) == P2M_SHARED && f == 100);
+	CHECK(sharing_lookup(sm, 1, 7, &f) == P2M_SHARED && f == 100);
+	CHECK_EQ_U64(sharing_domain_shared(sm, 1), 6);
+	CHECK_EQ_U64(sharing_domain_shared(sm, 2), 3);
+	/* list rmap: the walk visits 4 tuples, each found at the head of what is left (1 hop),
+	 * an entry allocated on the source and freed on the client; a type count taken on the
+	 * source and put on the client each; the client page's last put, its rmap head freed. */
+	CHECK_EQ_U64(rm->work.n[WU_LIST_HOP], 4 + 4);
+	CHECK_EQ_U64(rm->work.n[WU_ALLOC], 4);
+	CHECK_EQ_U64(rm->work.n[WU_FREE], 4 + 1);
+	CHECK_EQ_U64(rm->work.n[WU_REFCOUNT], 4);
+	CHECK_EQ_U64(rm->work.n[WU_PAGE_PUT], 4 + 1);
+	CHECK(sharing_check(sm) == 0);
+	/* the merged frame destroys like any other */
+	CHECK(destroy_all(sm, 2) == 0);
+	CHECK_EQ_U64(sharing_frame_degree(sm, 100), 6);
+	CHECK(destroy_all(sm, 1) == 0);
+	CHECK_EQ_U64(sharing_stats(sm)->frames_live, 0);
+	CHECK(sharing_check(sm) == 0);
+	sharing_model_destroy(sm);
+}
+
+TEST(merge_edge_cases)
+{
+	struct sharing_model *sm = model();
+	uint64_t f = 0;
+
+	CHECK(sharing_domain_create(sm, 1) == 0);
+	CHECK(sharing_page_alloc(sm, 1, 3) == 0);
+	CHECK(sharing_merge(sm, 1, 3, 100) == -EINVAL);      /* private: nothing to merge */
+	CHECK(sharing_merge(sm, 1, 4, 100) == -EINVAL);      /* not mapped */
+	CHECK(sharing_merge(sm, 9, 4, 100) == -ENOENT);
+	CHECK(sharing_share(sm, 1, 5, 100) == 0);
+	CHECK(sharing_share(sm, 1, 6, 100) == 0);
+	CHECK(sharing_merge(sm, 1, 5, 100) == 0);            /* already there */
+	CHECK_EQ_U64(sharing_stats(sm)->merges, 0);
+	CHECK(sharing_merge(sm, 1, 5, 300) == 0);            /* into a frame not yet shared */
+	CHECK_EQ_U64(sharing_frame_degree(sm, 300), 2);
+	CHECK(sharing_lookup(sm, 1, 6, &f) == P2M_SHARED && f == 300);
+	CHECK_EQ_U64(sharing_stats(sm)->frames_live, 1);
+	CHECK(sharing_merge(sm, 1, 5, 1ULL << 62) == -ERANGE);
+	CHECK(sharing_relinquish_step(sm, 1, NULL, NULL) == 0);
+	CHECK(sharing_check(sm) == 0);
+	sharing_model_destroy(sm);
+}
+
+/* The rmap sizes after a merge, for every policy, with conversions (shrunk thresholds):
+ * the client's hash must not convert back while it empties under the iterator. */
+TEST(merge_with_every_rmap_leaves_the_sizes_and_invariants_right)
+{
+	unsigned p;
+
+	for (p = 0; p < ENV_ARRAY_SIZE(rmap_names); p++) {
+		struct sharing_model *sm = model_with(rmap_policy_find(rmap_names[p]), "preemptible",
+						      true);
+		struct rmap_model *rm = sharing_rmap(sm);
+		uint64_t g, bytes_before;
+
+		CHECK(sharing_domain_create(sm, 1) == 0);
+		CHECK(sharing_domain_create(sm, 2) == 0);
+		for (g = 0; g < 40; g++)
+			CHECK(sharing_share(sm, 1 + (uint32_t)(g & 1), g, g < 30 ? 500 : 600) == 0);
+		rm->stats.to_list = 0;
+		bytes_before = rm->live_bytes;
+		CHECK(sharing_merge(sm, 1, 4, 600) == 0);
+		CHECK_EQ_U64(sharing_frame_degree(sm, 500), 0);
+		CHECK_EQ_U64(sharing_frame_degree(sm, 600), 40);
+		CHECK_EQ_U64(sharing_stats(sm)->merged_tuples, 30);
+		CHECK_EQ_U64(rm->live_entries, 40);
+		CHECK_EQ_U64(rm->stats.to_list, 0);
+		/* one rmap fewer, the same tuples (hash-grow's source may double its table) */
+		if (strcmp(rmap_names[p], "hash-grow"))
+			CHECK(rm->live_bytes < bytes_before);
+		CHECK(sharing_check(sm) == 0);
+		if (test_failed_now)
+			printf("  rmap %s\n", rmap_names[p]);
+		sharing_model_destroy(sm);
+	}
+}
+
+/* Each allocation of a merge into a new frame fails in turn: -ENOMEM with the tuples moved
+ * so far on the source and the rest on the client, every invariant holding. */
+TEST(merge_fails_partway_and_stays_consistent)
+{
+	unsigned k;
+	bool done = false;
+
+	for (k = 0; k < 30 && !done; k++) {
+		struct sharing_model *sm = model_with(&rmap_tree_policy, "preemptible", false);
+		int rc;
+		uint64_t g;
+
+		CHECK(sharing_domain_create(sm, 1) == 0);
+		for (g = 0; g < 8; g++)
+			CHECK(sharing_share(sm, 1, g, 5) == 0);
+		env_fail_after(k);
+		rc = sharing_merge(sm, 1, 0, 6);
+		env_fail_reset();
+		CHECK(rc == 0 || rc == -ENOMEM);
+		CHECK_EQ_U64(sharing_frame_degree(sm, 5) + sharing_frame_degree(sm, 6), 8);
+		if (rc == 0) {
+			done = true;
+			CHECK_EQ_U64(sharing_frame_degree(sm, 6), 8);
+		} else {
+			CHECK_EQ_U64(sharing_frame_degree(sm, 6), sharing_stats(sm)->merged_tuples);
+			CHECK_EQ_U64(sharing_stats(sm)->frames_live,
+				     1 + (sharing_frame_degree(sm, 6) && sharing_frame_degree(sm, 5)));
+		}
+		CHECK(sharing_check(sm) == 0);
+		CHECK(destroy_all(sm, 1) == 0);
+		CHECK_EQ_U64(sharing_rmap(sm)->live_bytes, 0);
+		sharing_model_destroy(sm);
+	}
+	CHECK(done);
+	CHECK(k > 8);   /* a head, a table slot, then one entry per tuple */
 }
 
 /* ---- tables follow the live state ---------------------------------------------------------- */

@@ -43,6 +43,7 @@
 
 #include "cmds.h"
 #include "hash.h"
+#include "memlimit.h"
 #include "run.h"
 #include "store.h"
 #include "sweep.h"
@@ -57,7 +58,7 @@ static void usage(FILE *out)
 		"usage: memsim sweep (--trace FILE | --scenario NAME) [--model M] [--policy P[,P...]]\n"
 		"                    [--set NAME=VALUE]... [--seed N] [--profile P] [--reps N]\n"
 		"                    [--file SPECFILE]... [--if COND]... [--jobs N] [--shard I/N]\n"
-		"                    [--db FILE] [--dry-run] [--quiet] [NAME=SPEC]...\n"
+		"                    [--max-mem SIZE] [--db FILE] [--dry-run] [--quiet] [NAME=SPEC]...\n"
 		"\n"
 		"Runs every point of a grid of parameters and stores each run in the database.\n"
 		"Points already stored (same configuration, trace, seed, profile, memsim version) are\n"
@@ -75,6 +76,9 @@ static void usage(FILE *out)
 		"  --file SPECFILE    NAME=SPEC and 'if COND' lines from a file ('#' comments)\n"
 		"  --jobs N           worker processes (default 1; 0: one per CPU)\n"
 		"  --shard I/N        run only points I-1, I-1+N, I-1+2N, ... (for GNU parallel, Slurm)\n"
+		"  --max-mem SIZE     most memory each point's model may hold (0: no limit; default\n"
+		"                     3/4 of MemAvailable or of ulimit -v if lower, over --jobs).  A\n"
+		"                     point estimated above it refuses the sweep before any point runs\n"
 		"  --db FILE          results database (default $MEMSIM_DB, else memsim.db)\n"
 		"  --dry-run          print the points, their run ids and whether they are stored\n"
 		"  --quiet            no progress display (the summary line is always printed)\n"
@@ -529,6 +533,7 @@ out:
 enum {
 	OPT_TRACE = 256, OPT_SCEN, OPT_MODEL, OPT_POLICY, OPT_SET, OPT_SEED, OPT_PROFILE, OPT_DB,
 	OPT_REPS, OPT_FILE, OPT_IF, OPT_JOBS, OPT_SHARD, OPT_DRY, OPT_QUIET, OPT_HELP,
+	OPT_MAXMEM,
 };
 
 static int check_axes(struct sweep_ctx *c, char *err, size_t errlen)
@@ -617,6 +622,28 @@ static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 	return rc;
 }
 
+/* This shard's points against --max-mem, before the database is touched: a sweep is refused
+ * whole rather than stopped half-way.  Only scenarios estimate (a trace point would be
+ * digested twice for nothing).  EXIT_OK, or the refusal's status with the message in err. */
+static int check_estimates(const struct sweep_ctx *c, char *err, size_t errlen)
+{
+	const struct scenario *sc = c->base_run.scen;
+	size_t k;
+
+	if (!sc || !sc->mem_estimate || !c->base.max_mem)
+		return EXIT_OK;
+	for (k = c->shard_i - 1; k < c->sw.npoints; k += c->shard_n) {
+		struct sweep_point pt;
+		struct run r;
+		int rc = prepare_point(c, k, &pt, &r, err, errlen);
+
+		run_free(&r);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	return EXIT_OK;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -635,6 +662,7 @@ int cmd_sweep(int argc, char **argv)
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "max-mem", required_argument, NULL, OPT_MAXMEM },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -643,9 +671,9 @@ int cmd_sweep(int argc, char **argv)
 	const char *files[64], *conds[SWEEP_MAX_CONDS], *policies = NULL;
 	const char *env_db = getenv("MEMSIM_DB");
 	unsigned nfiles = 0, nconds = 0, jobs = 1, i;
-	bool dry = false, quiet = false;
+	bool dry = false, quiet = false, max_mem_set = false;
 	uint64_t v;
-	char err[2048];
+	char err[2048], max_mem_how[160];
 	struct store *st = NULL;
 	struct tally t;
 	size_t k, stored = 0, nshard = 0, adopted = 0;
@@ -672,6 +700,14 @@ int cmd_sweep(int argc, char **argv)
 		case OPT_DB: c->db = optarg; break;
 		case OPT_DRY: dry = true; break;
 		case OPT_QUIET: quiet = true; break;
+		case OPT_MAXMEM:
+			if (memlimit_parse(optarg, &c->base.max_mem)) {
+				fprintf(stderr, "memsim sweep: --max-mem %s: not a size (e.g. 8Gi, 500M, "
+					"0 for no limit)\n", optarg);
+				goto out;
+			}
+			max_mem_set = true;
+			break;
 		case OPT_SET:
 			if (c->base.nsets == RUN_MAX_SETS) {
 				fprintf(stderr, "memsim sweep: more than %d --set options\n", RUN_MAX_SETS);
@@ -741,6 +777,11 @@ int cmd_sweep(int argc, char **argv)
 		}
 	}
 	c->sw.base_seed = c->base.seed;
+	if (max_mem_set)
+		c->base.max_mem_how = "--max-mem";
+	else
+		c->base.max_mem = memlimit_default(jobs, max_mem_how, sizeof(max_mem_how)),
+		c->base.max_mem_how = max_mem_how;
 
 	/* the axes: files first, then the command line, then --policy in front */
 	for (i = 0; i < nfiles; i++) {
@@ -778,6 +819,7 @@ int cmd_sweep(int argc, char **argv)
 
 		if (pi >= 0 && c->sw.axes[pi].nvalues)
 			o.policy = c->sw.axes[pi].values[0].text;
+		o.max_mem = 0;   /* never run: its defaults may exceed what the points need */
 		rc = run_prepare(&c->base_run, &o, err, sizeof(err));
 		if (rc != EXIT_OK) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
@@ -791,6 +833,11 @@ int cmd_sweep(int argc, char **argv)
 		fprintf(stderr, "memsim sweep: %s\n", err);
 		goto out;
 	}
+	if ((rc = check_estimates(c, err, sizeof(err))) != EXIT_OK) {
+		fprintf(stderr, "memsim sweep: %s\n", err);
+		goto out;
+	}
+	rc = EXIT_USAGE;
 	if (make_spec(c)) {
 		fprintf(stderr, "memsim sweep: out of memory\n");
 		rc = EXIT_FAIL;

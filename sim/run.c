@@ -6,7 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "env_user.h"
 #include "hash.h"
+#include "memlimit.h"
 #include "run.h"
 #include "scenarios.h"
 #include "sim.h"
@@ -25,6 +27,52 @@ static void add_scenario_params(struct param_set *ps, const struct scenario *sc)
 
 		param_set_add(ps, "scenario", &d, 1);
 	}
+}
+
+/* Generic to every model: the seeds' -ENOMEM paths, as part of the configuration. */
+static const struct param_def alloc_fail_param = {
+	.name = "alloc_fail_ppm", .kind = PARAM_INT, .def = 0, .min = 0, .max = 1000000,
+	.doc = "modelled allocation failures per million model allocations, which ones drawn "
+	       "from the run seed (the hypervisor's -ENOMEM paths; 0: none)",
+};
+
+static size_t scenario_values(const struct run *r, uint64_t *v, size_t max)
+{
+	const struct scenario_param *p;
+	size_t n = 0;
+
+	for (p = r->scen->params; p->name && n < max; p++)
+		v[n++] = param_get(&r->params, p->name);
+	return n;
+}
+
+/* The scenario's estimate against o->max_mem, before anything runs (see run.h). */
+static int check_estimate(const struct run *r, char *err, size_t errlen)
+{
+	uint64_t v[64], est;
+	char what[160] = "", eb[32], lb[32];
+
+	if (!r->scen || !r->scen->mem_estimate || !r->opts.max_mem)
+		return EXIT_OK;
+	scenario_values(r, v, 64);
+	est = r->scen->mem_estimate(v, r->drv->name, what, sizeof(what));
+	if (est <= r->opts.max_mem)
+		return EXIT_OK;
+	env_format_bytes(est, eb, sizeof(eb));
+	env_format_bytes(r->opts.max_mem, lb, sizeof(lb));
+	if (est > MEMLIMIT_ADDRESSABLE) {
+		snprintf(err, errlen, "scenario %s: estimated model memory %s (%s) exceeds what any "
+			 "machine can address (128.0 TiB): impossible parameters, not run",
+			 r->scen->name, eb, what);
+		return EXIT_USAGE;
+	}
+	if (r->opts.max_mem_how && strcmp(r->opts.max_mem_how, "--max-mem"))
+		snprintf(err, errlen, "scenario %s: estimated model memory %s (%s) exceeds --max-mem "
+			 "%s (%s); not run", r->scen->name, eb, what, lb, r->opts.max_mem_how);
+	else
+		snprintf(err, errlen, "scenario %s: estimated model memory %s (%s) exceeds --max-mem "
+			 "%s; not run", r->scen->name, eb, what, lb);
+	return EXIT_FAIL;
 }
 
 int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errlen)
@@ -59,6 +107,7 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	}
 	param_set_init(&r->params);
 	r->drv->add_params(&r->params);
+	param_set_add(&r->params, "run", &alloc_fail_param, 1);
 	if (o->scenario) {
 		r->scen = scenario_find(o->scenario);
 		if (!r->scen) {
@@ -116,7 +165,7 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	fclose(f);
 	r->config_json = buf;
 	snprintf(r->run_id, sizeof(r->run_id), "%016" PRIx64, hash_str(buf));
-	return EXIT_OK;
+	return check_estimate(r, err, errlen);
 }
 
 static int64_t mono_ns(void)
@@ -129,6 +178,7 @@ static int64_t mono_ns(void)
 
 int run_execute(struct run *r, char *err, size_t errlen)
 {
+	struct env_run_limits limits;
 	struct rec_source *src;
 	struct sim s;
 	void *ctx;
@@ -137,11 +187,8 @@ int run_execute(struct run *r, char *err, size_t errlen)
 
 	if (r->scen) {
 		uint64_t v[64];
-		size_t n = 0;
-		const struct scenario_param *p;
 
-		for (p = r->scen->params; p->name && n < 64; p++)
-			v[n++] = param_get(&r->params, p->name);
+		scenario_values(r, v, 64);
 		src = scenario_open(r->scen, v, r->opts.seed, err, errlen);
 	} else {
 		src = trace_open(r->opts.trace, err, errlen);
@@ -153,11 +200,22 @@ int run_execute(struct run *r, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return EXIT_FAIL;
 	}
+	/* From here every model allocation is accounted: a modelled failure is drawn from the
+	 * run's own stream, a host failure or the cap fails the run. */
+	limits.fail_seed = hash_fold(r->opts.seed, hash_str("alloc_fail"));
+	limits.fail_ppm = (uint32_t)param_get(&r->params, "alloc_fail_ppm");
+	limits.max_bytes = r->opts.max_mem;
+	env_run_begin(&limits);
 	ctx = r->drv->create(&s, r->policy, &r->params, &r->profile, err, errlen);
 	if (!ctx) {
+		rc = env_run_failed() ? EXIT_FAIL : EXIT_USAGE;
+		if (env_run_failed())
+			snprintf(err, errlen, "%s, creating the model; the run is not stored",
+				 env_run_failure());
+		env_run_end();
 		sim_fini(&s);
 		rec_source_close(src);
-		return EXIT_USAGE;
+		return rc;
 	}
 	rc = sim_run(&s, src, r->drv->handlers, ctx);
 	if (rc) {
@@ -169,9 +227,19 @@ int run_execute(struct run *r, char *err, size_t errlen)
 		metrics_set(&r->mx, "sim_time_ns", (double)s.now);
 		metrics_set(&r->mx, "records", (double)s.records);
 		metrics_set(&r->mx, "events", (double)s.events);
+		if (limits.fail_ppm)
+			metrics_set(&r->mx, "alloc_fail_injected", (double)env_run_modelled_failures());
 		r->event_digest = s.digest;
 	}
+	/* The first host failure is the cause, whatever came of it (also while creating or
+	 * reporting, which run outside the engine's checks). */
+	if (env_run_failed() && rc != EXIT_USAGE) {
+		snprintf(err, errlen, "%s, at record %" PRIu64 " (sim time %" PRIu64 " ns); "
+			 "the run is not stored", env_run_failure(), s.records, s.now);
+		rc = EXIT_FAIL;
+	}
 	r->drv->destroy(ctx);
+	env_run_end();
 	sim_fini(&s);
 	rec_source_close(src);
 	r->wall_ns = mono_ns() - t0;

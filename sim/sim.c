@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "env_user.h"
 #include "hash.h"
 #include "sim.h"
 
@@ -44,7 +45,11 @@ int sim_schedule(struct sim *s, uint64_t time, uint32_t kind, uint32_t target, u
 		.target = target,
 	};
 
-	return eventq_push(s->q, &ev);
+	int rc = eventq_push(s->q, &ev);
+
+	if (rc == -1)   /* the queue could not grow */
+		env_host_alloc_failed("the event queue", sizeof(ev));
+	return rc;
 }
 
 gsl_rng *sim_rng(struct sim *s, const char *component)
@@ -126,8 +131,8 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 				s->now = rec.time_ns;
 			digest_record(s, &rec);
 			s->records++;
-			if (h->record(s, ctx, &rec))
-				return -1;
+			if (h->record(s, ctx, &rec) || env_run_failed())
+				goto handler_error;
 			have_rec = rec_source_next(src, &rec);
 			if (have_rec < 0)
 				goto src_error;
@@ -136,8 +141,8 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 			s->now = ev.time;
 			digest_event(s, &ev);
 			s->events++;
-			if (h->event(s, ctx, &ev))
-				return -1;
+			if (h->event(s, ctx, &ev) || env_run_failed())
+				goto handler_error;
 		} else {
 			break;
 		}
@@ -157,4 +162,10 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 src_error:
 	snprintf(s->err, sizeof(s->err), "%s", src->err);
 	return -2;
+
+handler_error:
+	/* a host allocation failure is the cause, whatever the handler made of it */
+	if (env_run_failed())
+		snprintf(s->err, sizeof(s->err), "%s", env_run_failure());
+	return -1;
 }

@@ -59,7 +59,8 @@ gsl_rng *sim_rng(struct sim *s, const char *component);
 void sim_digest_add(struct sim *s, uint64_t v);
 /*
  * Runs until both streams are empty or a handler sets stop.  0; -2 if the record source
- * failed (a corrupt trace: bad input), -1 if a handler failed; s->err says why.
+ * failed (a corrupt trace: bad input), -1 if a handler failed or a host allocation failed
+ * (env_run_failed(), checked after every record and event); s->err says why.
  */
 int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h, void *ctx);
 

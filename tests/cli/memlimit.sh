@@ -45,6 +45,14 @@ else
 	expect_grep estimate_refusal_names_default_limit 'exceeds --max-mem 146.5 MiB \(the default, 3/4 of the address-space limit \(ulimit -v\) 195.3 MiB\); not run' "$TMP/err"
 	expect_runs estimate_refusal_stores_nothing "$TMP/est.db" 0
 
+	# 1e16 tuples under a memory cap, estimate switched off: stops at the first host failure
+	# instead of running on at the cap
+	expect_status 1 population_at_host_cap_fails_at_once \
+		bash -c "ulimit -v 100000 && exec \"\$0\" \"\$@\"" "$MEMSIM" run --scenario population --model rmap \
+		--set frames=100000000 --set mean_degree=100000000 --max-mem 0 --db "$TMP/popcap.db"
+	expect_grep population_at_host_cap_names_host_memory 'out of host memory: allocating 32 B for the model failed' "$TMP/err"
+	expect_runs population_at_host_cap_stores_nothing "$TMP/popcap.db" 0
+
 	# a sweep point that runs out of host memory fails, and is not stored
 	expect_status 1 sweep_host_oom_fails \
 		bash -c "ulimit -v $LIMIT_KB && exec \"\$0\" \"\$@\"" "$MEMSIM" sweep "${storm[@]}" --max-mem 0 --quiet --db "$TMP/sw-oom.db" exit=0,1
@@ -77,6 +85,9 @@ expect_grep population_refusal_names_both 'scenario population: estimated model 
 expect_runs population_refusal_stores_nothing "$TMP/pop.db" 0
 expect_status 1 one_frame_over_max_mem_is_refused "$MEMSIM" run --scenario one-frame --set n=100000000 --max-mem 1Gi
 expect_grep one_frame_refusal_names_tuples '1e\+08 tuples x 32 B' "$TMP/err"
+expect_status 1 churn_over_max_mem_is_refused \
+	"$MEMSIM" run --scenario churn --model hinting --set guests=64 --set guest_mib=65536 --max-mem 1Gi
+expect_grep churn_refusal_names_pages 'estimated model memory 2.0 GiB \(1073741824 guest pages x 2 B\) exceeds --max-mem 1.0 GiB; not run' "$TMP/err"
 expect_status 0 estimate_under_max_mem_runs "$MEMSIM" run --scenario one-frame --set n=1000 --max-mem 1Mi
 # a model the scenario does not estimate for is not refused (null holds nothing)
 expect_status 0 no_estimate_for_null_model "$MEMSIM" run --scenario one-frame --set n=100000 --model null --max-mem 1Ki

@@ -585,8 +585,9 @@ static int check_axes(struct sweep_ctx *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Checks every point's values against the parameter table, shard or not, so every shard of
- * a sweep accepts or refuses it alike (cheap: no trace is read). */
+/* Checks every point's values against the parameter table and its memory estimate against
+ * --max-mem, shard or not, so every shard of a sweep accepts or refuses it alike, before the
+ * database is touched (cheap: no trace is read).  EXIT_OK, or the exit status + message. */
 static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 {
 	struct param_set *ps = malloc(sizeof(*ps));
@@ -595,7 +596,7 @@ static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 
 	if (!ps) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return EXIT_FAIL;
 	}
 	for (i = 0; i < c->sw.npoints && !rc; i += c->sw.reps) {
 		struct sweep_point pt;
@@ -603,7 +604,7 @@ static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 
 		if (sweep_point(&c->sw, i, &pt, msg, sizeof(msg))) {
 			snprintf(err, errlen, "%s", msg);
-			rc = -1;
+			rc = EXIT_USAGE;
 			break;
 		}
 		*ps = c->base_run.params;
@@ -613,35 +614,18 @@ static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 				/* param_set_assign speaks of --set; here the value comes from an axis */
 				snprintf(err, errlen, "point #%zu (%s): %s", i, label,
 					 !strncmp(msg, "--set ", 6) ? msg + 6 : msg);
-				rc = -1;
+				rc = EXIT_USAGE;
 				break;
 			}
+		}
+		if (!rc && (rc = run_check_memory(&c->base_run, ps, c->base.max_mem,
+						  c->base.max_mem_how, msg, sizeof(msg)))) {
+			point_label(&pt, label, sizeof(label));
+			snprintf(err, errlen, "point #%zu (%.300s): %.600s", i, label, msg);
 		}
 	}
 	free(ps);
 	return rc;
-}
-
-/* This shard's points against --max-mem, before the database is touched: a sweep is refused
- * whole rather than stopped half-way.  Only scenarios estimate (a trace point would be
- * digested twice for nothing).  EXIT_OK, or the refusal's status with the message in err. */
-static int check_estimates(const struct sweep_ctx *c, char *err, size_t errlen)
-{
-	const struct scenario *sc = c->base_run.scen;
-	size_t k;
-
-	if (!sc || !sc->mem_estimate || !c->base.max_mem)
-		return EXIT_OK;
-	for (k = c->shard_i - 1; k < c->sw.npoints; k += c->shard_n) {
-		struct sweep_point pt;
-		struct run r;
-		int rc = prepare_point(c, k, &pt, &r, err, errlen);
-
-		run_free(&r);
-		if (rc != EXIT_OK)
-			return rc;
-	}
-	return EXIT_OK;
 }
 
 int cmd_sweep(int argc, char **argv)
@@ -829,15 +813,12 @@ int cmd_sweep(int argc, char **argv)
 	}
 	if (check_axes(c, err, sizeof(err)) ||
 	    sweep_finish(&c->sw, base_resolve, c, err, sizeof(err)) ||
-	    check_points(c, err, sizeof(err))) {
+	    (rc = check_points(c, err, sizeof(err))) != EXIT_OK) {
+		if (rc == EXIT_OK)
+			rc = EXIT_USAGE;
 		fprintf(stderr, "memsim sweep: %s\n", err);
 		goto out;
 	}
-	if ((rc = check_estimates(c, err, sizeof(err))) != EXIT_OK) {
-		fprintf(stderr, "memsim sweep: %s\n", err);
-		goto out;
-	}
-	rc = EXIT_USAGE;
 	if (make_spec(c)) {
 		fprintf(stderr, "memsim sweep: out of memory\n");
 		rc = EXIT_FAIL;

@@ -36,39 +36,40 @@ static const struct param_def alloc_fail_param = {
 	       "from the run seed (the hypervisor's -ENOMEM paths; 0: none)",
 };
 
-static size_t scenario_values(const struct run *r, uint64_t *v, size_t max)
+static size_t scenario_values(const struct run *r, const struct param_set *ps, uint64_t *v,
+			      size_t max)
 {
 	const struct scenario_param *p;
 	size_t n = 0;
 
 	for (p = r->scen->params; p->name && n < max; p++)
-		v[n++] = param_get(&r->params, p->name);
+		v[n++] = param_get(ps, p->name);
 	return n;
 }
 
-/* The scenario's estimate against o->max_mem, before anything runs (see run.h). */
-static int check_estimate(const struct run *r, char *err, size_t errlen)
+int run_check_memory(const struct run *r, const struct param_set *ps, uint64_t max_mem,
+		     const char *how, char *err, size_t errlen)
 {
 	uint64_t v[64], est;
 	char what[160] = "", eb[32], lb[32];
 
-	if (!r->scen || !r->scen->mem_estimate || !r->opts.max_mem)
+	if (!r->scen || !r->scen->mem_estimate || !max_mem)
 		return EXIT_OK;
-	scenario_values(r, v, 64);
+	scenario_values(r, ps, v, 64);
 	est = r->scen->mem_estimate(v, r->drv->name, what, sizeof(what));
-	if (est <= r->opts.max_mem)
+	if (est <= max_mem)
 		return EXIT_OK;
 	env_format_bytes(est, eb, sizeof(eb));
-	env_format_bytes(r->opts.max_mem, lb, sizeof(lb));
+	env_format_bytes(max_mem, lb, sizeof(lb));
 	if (est > MEMLIMIT_ADDRESSABLE) {
 		snprintf(err, errlen, "scenario %s: estimated model memory %s (%s) exceeds what any "
 			 "machine can address (128.0 TiB): impossible parameters, not run",
 			 r->scen->name, eb, what);
 		return EXIT_USAGE;
 	}
-	if (r->opts.max_mem_how && strcmp(r->opts.max_mem_how, "--max-mem"))
+	if (how && strcmp(how, "--max-mem"))
 		snprintf(err, errlen, "scenario %s: estimated model memory %s (%s) exceeds --max-mem "
-			 "%s (%s); not run", r->scen->name, eb, what, lb, r->opts.max_mem_how);
+			 "%s (%s); not run", r->scen->name, eb, what, lb, how);
 	else
 		snprintf(err, errlen, "scenario %s: estimated model memory %s (%s) exceeds --max-mem "
 			 "%s; not run", r->scen->name, eb, what, lb);
@@ -165,7 +166,7 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	fclose(f);
 	r->config_json = buf;
 	snprintf(r->run_id, sizeof(r->run_id), "%016" PRIx64, hash_str(buf));
-	return check_estimate(r, err, errlen);
+	return run_check_memory(r, &r->params, o->max_mem, o->max_mem_how, err, errlen);
 }
 
 static int64_t mono_ns(void)
@@ -188,7 +189,7 @@ int run_execute(struct run *r, char *err, size_t errlen)
 	if (r->scen) {
 		uint64_t v[64];
 
-		scenario_values(r, v, 64);
+		scenario_values(r, &r->params, v, 64);
 		src = scenario_open(r->scen, v, r->opts.seed, err, errlen);
 	} else {
 		src = trace_open(r->opts.trace, err, errlen);

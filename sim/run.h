@@ -62,6 +62,13 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
  * runs: EXIT_FAIL, or EXIT_USAGE when the estimate exceeds what any machine can address.
  */
 int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errlen);
+/*
+ * The scenario's memory estimate for r's model with the parameter values ps, against
+ * max_mem (0: no limit; `how` says where it comes from).  EXIT_OK, EXIT_FAIL (above the
+ * limit) or EXIT_USAGE (above what any machine addresses), message in err.  O(1).
+ */
+int run_check_memory(const struct run *r, const struct param_set *ps, uint64_t max_mem,
+		     const char *how, char *err, size_t errlen);
 /* Replays; EXIT_OK, EXIT_USAGE (bad trace content) or EXIT_FAIL, message in err.  A host
  * allocation failure or the max_mem cap reached during the run is EXIT_FAIL. */
 int run_execute(struct run *r, char *err, size_t errlen);

@@ -38,6 +38,17 @@ else
 	expect_status 0 same_run_with_memory_is_stored "$MEMSIM" run "${storm[@]}" --db "$db"
 	expect_runs same_run_with_memory_stored_once "$db" 1
 
+	# the issue's case: region_gb=1024 forks=2 per-page under 400 MB used to be stored with a
+	# destroy time 10x too small; now it fails, refused by its estimate or at the first failure
+	big=(--scenario fork-storm --model superpage --policy per-page --set region_gb=1024 --set forks=2)
+	expect_status 1 issue_case_refused_by_estimate \
+		bash -c "ulimit -v 400000 && exec \"\$0\" \"\$@\"" "$MEMSIM" run "${big[@]}" --db "$TMP/big.db"
+	expect_grep issue_case_estimate_names_limit 'estimated model memory 2.0 GiB .* exceeds --max-mem 293.0 MiB' "$TMP/err"
+	expect_status 1 issue_case_fails_on_host_memory \
+		bash -c "ulimit -v 400000 && exec \"\$0\" \"\$@\"" "$MEMSIM" run "${big[@]}" --max-mem 0 --db "$TMP/big.db"
+	expect_grep issue_case_names_host_memory 'out of host memory' "$TMP/err"
+	expect_runs issue_case_stores_nothing "$TMP/big.db" 0
+
 	# with the default --max-mem (3/4 of ulimit -v) the estimate refuses it before it starts
 	expect_status 1 estimate_over_default_limit_is_refused \
 		bash -c "ulimit -v $LIMIT_KB && exec \"\$0\" \"\$@\"" "$MEMSIM" run "${storm[@]}" --db "$TMP/est.db"

@@ -36,6 +36,28 @@ static const struct param_def alloc_fail_param = {
 	       "from the run seed (the hypervisor's -ENOMEM paths; 0: none)",
 };
 
+/*
+ * The parameters that identify a run: all of them, except alloc_fail_ppm at 0, which is left
+ * out so that a run without modelled failures keeps the id (and the stored parameters) it had
+ * before the parameter existed.
+ */
+static void identity_params(const struct param_set *in, struct param_set *out)
+{
+	size_t i;
+
+	*out = *in;
+	out->n = 0;
+	for (i = 0; i < in->n; i++) {
+		if (in->defs[i].name == alloc_fail_param.name && !in->values[i])
+			continue;
+		out->defs[out->n] = in->defs[i];
+		out->group[out->n] = in->group[i];
+		out->values[out->n] = in->values[i];
+		out->explicit_set[out->n] = in->explicit_set[i];
+		out->n++;
+	}
+}
+
 static size_t scenario_values(const struct run *r, const struct param_set *ps, uint64_t *v,
 			      size_t max)
 {
@@ -78,6 +100,7 @@ int run_check_memory(const struct run *r, const struct param_set *ps, uint64_t m
 
 int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errlen)
 {
+	static __thread struct param_set idp;   /* large; one run is prepared at a time */
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f;
@@ -161,7 +184,8 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 		r->trace_digest, o->seed);
 	json_write_string(f, r->profile.name);
 	fprintf(f, ",\"profile_digest\":\"%016" PRIx64 "\",\"params\":", r->profile.digest);
-	param_write_json(&r->params, f);
+	identity_params(&r->params, &idp);
+	param_write_json(&idp, f);
 	fputc('}', f);
 	fclose(f);
 	r->config_json = buf;
@@ -264,15 +288,17 @@ void run_write_json(const struct run *r, FILE *out)
 int run_store(const struct run *r, struct store *st, const char *sweep_id,
 	      char *err, size_t errlen)
 {
+	static __thread struct param_set idp;
 	struct run_param params[PARAM_SET_MAX];
 	char values[PARAM_SET_MAX][64];
 	struct run_record rec = { 0 };
 	size_t i;
 	int rc;
 
-	for (i = 0; i < r->params.n; i++) {
-		param_value_text(&r->params, i, values[i], sizeof(values[i]));
-		params[i].key = r->params.defs[i].name;
+	identity_params(&r->params, &idp);
+	for (i = 0; i < idp.n; i++) {
+		param_value_text(&idp, i, values[i], sizeof(values[i]));
+		params[i].key = idp.defs[i].name;
 		params[i].value = values[i];
 	}
 	memcpy(rec.run_id, r->run_id, sizeof(rec.run_id));
@@ -290,7 +316,7 @@ int run_store(const struct run *r, struct store *st, const char *sweep_id,
 	rec.wall_ns = r->wall_ns;
 	rec.status = "ok";
 	rec.params = params;
-	rec.nparams = r->params.n;
+	rec.nparams = idp.n;
 	rec.metrics = &r->mx;
 	rc = store_put_run(st, &rec, err, errlen);
 	return rc < 0 ? -1 : rc;

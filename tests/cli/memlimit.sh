@@ -149,12 +149,21 @@ if [ "$inj" -gt 300 ] && [ "$inj" -lt 520 ]; then ok modelled_failures_follow_pp
 [ "$(metric "$TMP/e0.json" alloc_fail_injected)" = -1 ] && [ "$(metric "$TMP/e0.json" model_errors)" = 0 ] \
 	&& ok no_modelled_failures_by_default || bad no_modelled_failures_by_default "$(head -c 300 "$TMP/e0.json")"
 expect_grep alloc_fail_ppm_is_in_the_configuration '"alloc_fail_ppm":20000' "$TMP/e1.json"
+# at 0 it is left out, so runs without modelled failures keep the ids they had before it
+if ! grep -q alloc_fail_ppm "$TMP/e0.json"; then ok alloc_fail_ppm_0_left_out_of_configuration
+else bad alloc_fail_ppm_0_left_out_of_configuration "$(head -c 300 "$TMP/e0.json")"; fi
 expect_status 0 modelled_failure_run_is_stored "$MEMSIM" run "${enomem[@]}" --db "$TMP/e.db"
 expect_status 0 default_run_is_stored_beside_it \
 	"$MEMSIM" run --scenario one-frame --set n=20000 --set writes=500 --model rmap --policy hash --db "$TMP/e.db"
 expect_runs ppm_makes_another_run "$TMP/e.db" 2
 v=$(sqlite3 "$TMP/e.db" "select count(*) from params where key='alloc_fail_ppm' and value='20000'" 2>&1)
 [ "$v" = 1 ] && ok alloc_fail_ppm_is_stored_as_a_parameter || bad alloc_fail_ppm_is_stored_as_a_parameter "$v"
+v=$(sqlite3 "$TMP/e.db" "select count(*) from params where key='alloc_fail_ppm'" 2>&1)
+[ "$v" = 1 ] && ok alloc_fail_ppm_0_not_stored || bad alloc_fail_ppm_0_not_stored "$v rows"
+# a sweep over it: 0 and 1000 are two runs, the 0 one the same as a plain run
+expect_status 0 sweep_over_alloc_fail_ppm "$MEMSIM" sweep --scenario one-frame --set n=20000 --set writes=500 \
+	--model rmap --policy hash --quiet --db "$TMP/e.db" alloc_fail_ppm=0,20000
+expect_grep sweep_over_alloc_fail_ppm_finds_both_stored '2 points: 0 run, 2 already stored' "$TMP/err"
 expect_status 2 alloc_fail_ppm_out_of_range "$MEMSIM" run --scenario smoke --set alloc_fail_ppm=1000001
 expect_status 0 params_list_alloc_fail_ppm "$MEMSIM" run --params --model scrub
 expect_grep params_show_alloc_fail_ppm '^  run +alloc_fail_ppm' "$TMP/out"

@@ -149,11 +149,11 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "memsim run: unexpected argument '%s' (see memsim run --help)\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (max_mem_set)
-		o.max_mem_how = "--max-mem";
-	else
-		o.max_mem = memlimit_default(1, max_mem_how, sizeof(max_mem_how)),
+	o.max_mem_how = "--max-mem";
+	if (!max_mem_set) {
+		o.max_mem = memlimit_default(1, max_mem_how, sizeof(max_mem_how));
 		o.max_mem_how = max_mem_how;
+	}
 	if (list_params && !o.trace && !o.scenario)
 		o.scenario = NULL, o.trace = "/dev/null";
 	rc = run_prepare(&r, &o, err, sizeof(err));

@@ -761,11 +761,11 @@ int cmd_sweep(int argc, char **argv)
 		}
 	}
 	c->sw.base_seed = c->base.seed;
-	if (max_mem_set)
-		c->base.max_mem_how = "--max-mem";
-	else
-		c->base.max_mem = memlimit_default(jobs, max_mem_how, sizeof(max_mem_how)),
+	c->base.max_mem_how = "--max-mem";
+	if (!max_mem_set) {
+		c->base.max_mem = memlimit_default(jobs, max_mem_how, sizeof(max_mem_how));
 		c->base.max_mem_how = max_mem_how;
+	}
 
 	/* the axes: files first, then the command line, then --policy in front */
 	for (i = 0; i < nfiles; i++) {
@@ -819,6 +819,7 @@ int cmd_sweep(int argc, char **argv)
 		fprintf(stderr, "memsim sweep: %s\n", err);
 		goto out;
 	}
+	rc = EXIT_USAGE;
 	if (make_spec(c)) {
 		fprintf(stderr, "memsim sweep: out of memory\n");
 		rc = EXIT_FAIL;

@@ -117,6 +117,11 @@ expect_grep sweep_impossible_point_named 'point #1 \(mean_degree=100000000 rep=0
 expect_status 0 sweep_base_defaults_not_estimated \
 	"$MEMSIM" sweep --scenario population --model rmap --set mean_degree=10 --max-mem 10M --dry-run --db "$TMP/sw.db" frames=1000,2000
 
+# the point check passing must not turn a later usage error into success
+echo "not a database" >"$TMP/garbage.db"
+expect_status 2 sweep_bad_db_after_point_check_is_still_an_error \
+	"$MEMSIM" sweep --scenario smoke --max-mem 1Gi --dry-run --db "$TMP/garbage.db" n=1,2
+
 # --max-mem values
 expect_status 2 max_mem_not_a_size_is_rejected "$MEMSIM" run --scenario smoke --max-mem lots
 expect_grep max_mem_message_names_option '^memsim run: --max-mem lots: not a size' "$TMP/err"

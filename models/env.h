@@ -52,7 +52,10 @@ typedef _Bool bool;
 
 /* ---- host services (implemented by sim/env_user.c or hw-validate/kmod/env_kernel.c) ---- */
 
-/* Allocation may fail (NULL): callers degrade and count the failure, never crash. */
+/* Allocation may fail (NULL): callers degrade and count the failure, never crash.  `size` in
+ * env_free is the size allocated (the simulator accounts the run's memory with it).  In the
+ * simulator a NULL is either a modelled failure (alloc_fail_ppm, test hooks) or a host one,
+ * which also fails the run (sim/env_user.h): degrading stays correct in both cases. */
 void *env_alloc(size_t size);
 void *env_zalloc(size_t size);
 void env_free(void *p, size_t size);

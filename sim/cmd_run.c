@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "memlimit.h"
 #include "run.h"
 #include "scenarios.h"
 #include "store.h"
@@ -18,7 +19,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: memsim run (--trace FILE | --scenario NAME) [--model M] [--policy P]\n"
 		"                  [--set NAME=VALUE]... [--seed N] [--profile NAME|FILE]\n"
-		"                  [--db FILE] [--json] [--params]\n"
+		"                  [--max-mem SIZE] [--db FILE] [--json] [--params]\n"
 		"\n"
 		"Replays a trace (or a generated scenario) through one model policy and prints its\n"
 		"metrics (times in ns, names ending in _ns).  With --db (or $MEMSIM_DB) the run is\n"
@@ -34,6 +35,11 @@ static void usage(FILE *out)
 		"  --seed N            run seed (default 1): scenario and model randomness\n"
 		"  --profile P         cost profile: built-in name or file (default seed-2012); a\n"
 		"                      file is a regular file of at most 1 MiB\n"
+		"  --max-mem SIZE      most memory the model may hold (e.g. 8Gi, 500M; 0: no limit).\n"
+		"                      Default 3/4 of MemAvailable, or of ulimit -v if lower.  A\n"
+		"                      scenario estimated above it is refused before it starts; a\n"
+		"                      run that reaches it, or whose host allocation fails, exits 1\n"
+		"                      and stores nothing (docs/security.md, 4 and 11)\n"
 		"  --db FILE           store the run in this SQLite database (a regular file, or a\n"
 		"                      new one): opened and checked before the run; the results\n"
 		"                      are printed even if storing them fails (then exit 1)\n"
@@ -81,13 +87,14 @@ int cmd_run(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "params", no_argument, NULL, 'L' },
+		{ "max-mem", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_opts o = { .seed = 1 };
 	const char *db = getenv("MEMSIM_DB");
-	bool json = false, list_params = false;
-	char err[1024], store_err[1024];
+	bool json = false, list_params = false, max_mem_set = false;
+	char err[1024], store_err[1024], max_mem_how[160];
 	struct store *st = NULL;
 	struct run r;
 	int c, rc, stored = 0;
@@ -117,6 +124,14 @@ int cmd_run(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'j': json = true; break;
 		case 'L': list_params = true; break;
+		case 'M':
+			if (memlimit_parse(optarg, &o.max_mem)) {
+				fprintf(stderr, "memsim run: --max-mem %s: not a size (e.g. 8Gi, 500M, "
+					"0 for no limit)\n", optarg);
+				return EXIT_USAGE;
+			}
+			max_mem_set = true;
+			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
 			fprintf(stderr, "memsim run: %s: unknown option or missing value (see memsim run --help)\n",
@@ -127,6 +142,11 @@ int cmd_run(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "memsim run: unexpected argument '%s' (see memsim run --help)\n", argv[optind]);
 		return EXIT_USAGE;
+	}
+	o.max_mem_how = "--max-mem";
+	if (!max_mem_set) {
+		o.max_mem = memlimit_default(1, max_mem_how, sizeof(max_mem_how));
+		o.max_mem_how = max_mem_how;
 	}
 	if (list_params && !o.trace && !o.scenario)
 		o.scenario = NULL, o.trace = "/dev/null";

@@ -44,6 +44,7 @@
 
 #include "cmds.h"
 #include "hash.h"
+#include "memlimit.h"
 #include "run.h"
 #include "store.h"
 #include "sweep.h"
@@ -58,7 +59,7 @@ static void usage(FILE *out)
 		"usage: memsim sweep (--trace FILE | --scenario NAME) [--model M] [--policy P[,P...]]\n"
 		"                    [--set NAME=VALUE]... [--seed N] [--profile P] [--reps N]\n"
 		"                    [--file SPECFILE]... [--if COND]... [--jobs N] [--shard I/N]\n"
-		"                    [--db FILE] [--dry-run] [--quiet] [NAME=SPEC]...\n"
+		"                    [--max-mem SIZE] [--db FILE] [--dry-run] [--quiet] [NAME=SPEC]...\n"
 		"\n"
 		"Runs every point of a grid of parameters and stores each run in the database.\n"
 		"Points already stored (same configuration, trace, seed, profile, memsim version) are\n"
@@ -77,6 +78,9 @@ static void usage(FILE *out)
 		"                     regular file of at most 1 MiB\n"
 		"  --jobs N           worker processes (default 1; 0: one per CPU)\n"
 		"  --shard I/N        run only points I-1, I-1+N, I-1+2N, ... (for GNU parallel, Slurm)\n"
+		"  --max-mem SIZE     most memory each point's model may hold (0: no limit; default\n"
+		"                     3/4 of MemAvailable or of ulimit -v if lower, over --jobs).  A\n"
+		"                     point estimated above it refuses the sweep before any point runs\n"
 		"  --db FILE          results database (default $MEMSIM_DB, else memsim.db): a\n"
 		"                     regular file or a new one, opened and checked before any run\n"
 		"  --dry-run          print the points, their run ids and whether they are stored\n"
@@ -553,6 +557,7 @@ out:
 enum {
 	OPT_TRACE = 256, OPT_SCEN, OPT_MODEL, OPT_POLICY, OPT_SET, OPT_SEED, OPT_PROFILE, OPT_DB,
 	OPT_REPS, OPT_FILE, OPT_IF, OPT_JOBS, OPT_SHARD, OPT_DRY, OPT_QUIET, OPT_HELP,
+	OPT_MAXMEM,
 };
 
 static int check_axes(struct sweep_ctx *c, char *err, size_t errlen)
@@ -604,8 +609,9 @@ static int check_axes(struct sweep_ctx *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* Checks every point's values against the parameter table, shard or not, so every shard of
- * a sweep accepts or refuses it alike (cheap: no trace is read). */
+/* Checks every point's values against the parameter table and its memory estimate against
+ * --max-mem, shard or not, so every shard of a sweep accepts or refuses it alike, before the
+ * database is touched (cheap: no trace is read).  EXIT_OK, or the exit status + message. */
 static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 {
 	struct param_set *ps = malloc(sizeof(*ps));
@@ -614,7 +620,7 @@ static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 
 	if (!ps) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return EXIT_FAIL;
 	}
 	for (i = 0; i < c->sw.npoints && !rc; i += c->sw.reps) {
 		struct sweep_point pt;
@@ -622,7 +628,7 @@ static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 
 		if (sweep_point(&c->sw, i, &pt, msg, sizeof(msg))) {
 			snprintf(err, errlen, "%s", msg);
-			rc = -1;
+			rc = EXIT_USAGE;
 			break;
 		}
 		*ps = c->base_run.params;
@@ -632,9 +638,14 @@ static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 				/* param_set_assign speaks of --set; here the value comes from an axis */
 				snprintf(err, errlen, "point #%zu (%s): %s", i, label,
 					 !strncmp(msg, "--set ", 6) ? msg + 6 : msg);
-				rc = -1;
+				rc = EXIT_USAGE;
 				break;
 			}
+		}
+		if (!rc && (rc = run_check_memory(&c->base_run, ps, c->base.max_mem,
+						  c->base.max_mem_how, msg, sizeof(msg)))) {
+			point_label(&pt, label, sizeof(label));
+			snprintf(err, errlen, "point #%zu (%.300s): %.600s", i, label, msg);
 		}
 	}
 	free(ps);
@@ -659,6 +670,7 @@ int cmd_sweep(int argc, char **argv)
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "max-mem", required_argument, NULL, OPT_MAXMEM },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -667,9 +679,9 @@ int cmd_sweep(int argc, char **argv)
 	const char *files[64], *conds[SWEEP_MAX_CONDS], *policies = NULL;
 	const char *env_db = getenv("MEMSIM_DB");
 	unsigned nfiles = 0, nconds = 0, jobs = 1, i;
-	bool dry = false, quiet = false;
+	bool dry = false, quiet = false, max_mem_set = false;
 	uint64_t v;
-	char err[2048];
+	char err[2048], max_mem_how[160];
 	struct store *st = NULL;
 	struct tally t;
 	size_t k, stored = 0, nshard = 0, adopted = 0;
@@ -696,6 +708,14 @@ int cmd_sweep(int argc, char **argv)
 		case OPT_DB: c->db = optarg; break;
 		case OPT_DRY: dry = true; break;
 		case OPT_QUIET: quiet = true; break;
+		case OPT_MAXMEM:
+			if (memlimit_parse(optarg, &c->base.max_mem)) {
+				fprintf(stderr, "memsim sweep: --max-mem %s: not a size (e.g. 8Gi, 500M, "
+					"0 for no limit)\n", optarg);
+				goto out;
+			}
+			max_mem_set = true;
+			break;
 		case OPT_SET:
 			if (c->base.nsets == RUN_MAX_SETS) {
 				fprintf(stderr, "memsim sweep: more than %d --set options\n", RUN_MAX_SETS);
@@ -765,6 +785,11 @@ int cmd_sweep(int argc, char **argv)
 		}
 	}
 	c->sw.base_seed = c->base.seed;
+	c->base.max_mem_how = "--max-mem";
+	if (!max_mem_set) {
+		c->base.max_mem = memlimit_default(jobs, max_mem_how, sizeof(max_mem_how));
+		c->base.max_mem_how = max_mem_how;
+	}
 
 	/* the axes: files first, then the command line, then --policy in front */
 	for (i = 0; i < nfiles; i++) {
@@ -802,6 +827,7 @@ int cmd_sweep(int argc, char **argv)
 
 		if (pi >= 0 && c->sw.axes[pi].nvalues)
 			o.policy = c->sw.axes[pi].values[0].text;
+		o.max_mem = 0;   /* never run: its defaults may exceed what the points need */
 		rc = run_prepare(&c->base_run, &o, err, sizeof(err));
 		if (rc != EXIT_OK) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
@@ -811,10 +837,13 @@ int cmd_sweep(int argc, char **argv)
 	}
 	if (check_axes(c, err, sizeof(err)) ||
 	    sweep_finish(&c->sw, base_resolve, c, err, sizeof(err)) ||
-	    check_points(c, err, sizeof(err))) {
+	    (rc = check_points(c, err, sizeof(err))) != EXIT_OK) {
+		if (rc == EXIT_OK)
+			rc = EXIT_USAGE;
 		fprintf(stderr, "memsim sweep: %s\n", err);
 		goto out;
 	}
+	rc = EXIT_USAGE;
 	if (make_spec(c)) {
 		fprintf(stderr, "memsim sweep: out of memory\n");
 		rc = EXIT_FAIL;

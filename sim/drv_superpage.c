@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "env_user.h"
 #include "superpage.h"
 
 static const char *const superpage_choices[] = { "per-page", "marked", NULL };
@@ -124,7 +125,9 @@ static void end_fork(struct superpage_drv *d)
 		struct fork_point *nf = realloc(d->forks, n * sizeof(*nf));
 
 		if (!nf) {
-			d->forks_truncated = true;   /* the scalars stay exact; the series stops */
+			/* a result must not depend on the host: the run fails (sim/env_user.h) */
+			env_host_alloc_failed("the fork series", n * sizeof(*nf));
+			d->forks_truncated = true;
 			return;
 		}
 		d->forks = nf;

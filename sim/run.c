@@ -7,7 +7,9 @@
 #include <time.h>
 #include <sys/stat.h>
 
+#include "env_user.h"
 #include "hash.h"
+#include "memlimit.h"
 #include "run.h"
 #include "scenarios.h"
 #include "sim.h"
@@ -44,8 +46,78 @@ static void add_scenario_params(struct param_set *ps, const struct scenario *sc)
 	}
 }
 
+/* Generic to every model: the seeds' -ENOMEM paths, as part of the configuration. */
+static const struct param_def alloc_fail_param = {
+	.name = "alloc_fail_ppm", .kind = PARAM_INT, .def = 0, .min = 0, .max = 1000000,
+	.doc = "modelled allocation failures per million model allocations, which ones drawn "
+	       "from the run seed (the hypervisor's -ENOMEM paths; 0: none)",
+};
+
+/*
+ * The parameters that identify a run: all of them, except alloc_fail_ppm at 0, which is left
+ * out so that a run without modelled failures keeps the id (and the stored parameters) it had
+ * before the parameter existed.
+ */
+static void identity_params(const struct param_set *in, struct param_set *out)
+{
+	size_t i;
+
+	*out = *in;
+	out->n = 0;
+	for (i = 0; i < in->n; i++) {
+		if (in->defs[i].name == alloc_fail_param.name && !in->values[i])
+			continue;
+		out->defs[out->n] = in->defs[i];
+		out->group[out->n] = in->group[i];
+		out->values[out->n] = in->values[i];
+		out->explicit_set[out->n] = in->explicit_set[i];
+		out->n++;
+	}
+}
+
+static size_t scenario_values(const struct run *r, const struct param_set *ps, uint64_t *v,
+			      size_t max)
+{
+	const struct scenario_param *p;
+	size_t n = 0;
+
+	for (p = r->scen->params; p->name && n < max; p++)
+		v[n++] = param_get(ps, p->name);
+	return n;
+}
+
+int run_check_memory(const struct run *r, const struct param_set *ps, uint64_t max_mem,
+		     const char *how, char *err, size_t errlen)
+{
+	uint64_t v[64], est;
+	char what[160] = "", eb[32], lb[32];
+
+	if (!r->scen || !r->scen->mem_estimate || !max_mem)
+		return EXIT_OK;
+	scenario_values(r, ps, v, 64);
+	est = r->scen->mem_estimate(v, r->drv->name, what, sizeof(what));
+	if (est <= max_mem)
+		return EXIT_OK;
+	env_format_bytes(est, eb, sizeof(eb));
+	env_format_bytes(max_mem, lb, sizeof(lb));
+	if (est > MEMLIMIT_ADDRESSABLE) {
+		snprintf(err, errlen, "scenario %s: estimated model memory %s (%s) exceeds what any "
+			 "machine can address (128.0 TiB): impossible parameters, not run",
+			 r->scen->name, eb, what);
+		return EXIT_USAGE;
+	}
+	if (how && strcmp(how, "--max-mem"))
+		snprintf(err, errlen, "scenario %s: estimated model memory %s (%s) exceeds --max-mem "
+			 "%s (%s); not run", r->scen->name, eb, what, lb, how);
+	else
+		snprintf(err, errlen, "scenario %s: estimated model memory %s (%s) exceeds --max-mem "
+			 "%s; not run", r->scen->name, eb, what, lb);
+	return EXIT_FAIL;
+}
+
 int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errlen)
 {
+	static __thread struct param_set idp;   /* large; one run is prepared at a time */
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f;
@@ -76,6 +148,7 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 	}
 	param_set_init(&r->params);
 	r->drv->add_params(&r->params);
+	param_set_add(&r->params, "run", &alloc_fail_param, 1);
 	if (o->scenario) {
 		r->scen = scenario_find(o->scenario);
 		if (!r->scen) {
@@ -128,12 +201,13 @@ int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errle
 		r->trace_digest, o->seed);
 	json_write_string(f, r->profile.name);
 	fprintf(f, ",\"profile_digest\":\"%016" PRIx64 "\",\"params\":", r->profile.digest);
-	param_write_json(&r->params, f);
+	identity_params(&r->params, &idp);
+	param_write_json(&idp, f);
 	fputc('}', f);
 	fclose(f);
 	r->config_json = buf;
 	snprintf(r->run_id, sizeof(r->run_id), "%016" PRIx64, hash_str(buf));
-	return EXIT_OK;
+	return run_check_memory(r, &r->params, o->max_mem, o->max_mem_how, err, errlen);
 }
 
 const char *run_trace_id_name(const struct run *r)
@@ -156,6 +230,7 @@ static int64_t mono_ns(void)
 
 int run_execute(struct run *r, char *err, size_t errlen)
 {
+	struct env_run_limits limits;
 	struct rec_source *src;
 	struct sim s;
 	void *ctx;
@@ -164,11 +239,8 @@ int run_execute(struct run *r, char *err, size_t errlen)
 
 	if (r->scen) {
 		uint64_t v[64];
-		size_t n = 0;
-		const struct scenario_param *p;
 
-		for (p = r->scen->params; p->name && n < 64; p++)
-			v[n++] = param_get(&r->params, p->name);
+		scenario_values(r, &r->params, v, 64);
 		src = scenario_open(r->scen, v, r->opts.seed, err, errlen);
 	} else {
 		src = trace_open(r->opts.trace, err, errlen);
@@ -180,11 +252,22 @@ int run_execute(struct run *r, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return EXIT_FAIL;
 	}
+	/* From here every model allocation is accounted: a modelled failure is drawn from the
+	 * run's own stream, a host failure or the cap fails the run. */
+	limits.fail_seed = hash_fold(r->opts.seed, hash_str("alloc_fail"));
+	limits.fail_ppm = (uint32_t)param_get(&r->params, "alloc_fail_ppm");
+	limits.max_bytes = r->opts.max_mem;
+	env_run_begin(&limits);
 	ctx = r->drv->create(&s, r->policy, &r->params, &r->profile, err, errlen);
 	if (!ctx) {
+		rc = env_run_failed() ? EXIT_FAIL : EXIT_USAGE;
+		if (env_run_failed())
+			snprintf(err, errlen, "%s, creating the model; the run is not stored",
+				 env_run_failure());
+		env_run_end();
 		sim_fini(&s);
 		rec_source_close(src);
-		return EXIT_USAGE;
+		return rc;
 	}
 	rc = sim_run(&s, src, r->drv->handlers, ctx);
 	if (rc) {
@@ -196,9 +279,19 @@ int run_execute(struct run *r, char *err, size_t errlen)
 		metrics_set(&r->mx, "sim_time_ns", (double)s.now);
 		metrics_set(&r->mx, "records", (double)s.records);
 		metrics_set(&r->mx, "events", (double)s.events);
+		if (limits.fail_ppm)
+			metrics_set(&r->mx, "alloc_fail_injected", (double)env_run_modelled_failures());
 		r->event_digest = s.digest;
 	}
+	/* The first host failure is the cause, whatever came of it (also while creating or
+	 * reporting, which run outside the engine's checks). */
+	if (env_run_failed() && rc != EXIT_USAGE) {
+		snprintf(err, errlen, "%s, at record %" PRIu64 " (sim time %" PRIu64 " ns); "
+			 "the run is not stored", env_run_failure(), s.records, s.now);
+		rc = EXIT_FAIL;
+	}
 	r->drv->destroy(ctx);
+	env_run_end();
 	sim_fini(&s);
 	rec_source_close(src);
 	if (!rc && !r->scen) {
@@ -233,15 +326,17 @@ void run_write_json(const struct run *r, FILE *out)
 int run_store(const struct run *r, struct store *st, const char *sweep_id,
 	      char *err, size_t errlen)
 {
+	static __thread struct param_set idp;
 	struct run_param params[PARAM_SET_MAX];
 	char values[PARAM_SET_MAX][64];
 	struct run_record rec = { 0 };
 	size_t i;
 	int rc;
 
-	for (i = 0; i < r->params.n; i++) {
-		param_value_text(&r->params, i, values[i], sizeof(values[i]));
-		params[i].key = r->params.defs[i].name;
+	identity_params(&r->params, &idp);
+	for (i = 0; i < idp.n; i++) {
+		param_value_text(&idp, i, values[i], sizeof(values[i]));
+		params[i].key = idp.defs[i].name;
 		params[i].value = values[i];
 	}
 	memcpy(rec.run_id, r->run_id, sizeof(rec.run_id));
@@ -259,7 +354,7 @@ int run_store(const struct run *r, struct store *st, const char *sweep_id,
 	rec.wall_ns = r->wall_ns;
 	rec.status = "ok";
 	rec.params = params;
-	rec.nparams = r->params.n;
+	rec.nparams = idp.n;
 	rec.metrics = &r->mx;
 	rc = store_put_run(st, &rec, err, errlen);
 	return rc < 0 ? -1 : rc;

@@ -30,6 +30,10 @@ struct run_opts {
 	uint64_t seed;            /* default 1 */
 	const char *sets[RUN_MAX_SETS];
 	unsigned nsets;
+	/* Most bytes the models may hold (0: no limit).  Not part of the configuration: it
+	 * decides whether a run may go on, never what it computes.  See sim/memlimit.h. */
+	uint64_t max_mem;
+	const char *max_mem_how;  /* where max_mem comes from, for messages ("--max-mem") */
 };
 
 struct run {
@@ -60,10 +64,22 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
  */
 const char *run_trace_id_name(const struct run *r);
 
-/* Resolves and validates; EXIT_OK, or EXIT_USAGE with a one-line message in err. */
+/*
+ * Resolves and validates; EXIT_OK, or EXIT_USAGE with a one-line message in err.  A run
+ * whose scenario estimates more memory than o->max_mem is refused here, before anything
+ * runs: EXIT_FAIL, or EXIT_USAGE when the estimate exceeds what any machine can address.
+ */
 int run_prepare(struct run *r, const struct run_opts *o, char *err, size_t errlen);
+/*
+ * The scenario's memory estimate for r's model with the parameter values ps, against
+ * max_mem (0: no limit; `how` says where it comes from).  EXIT_OK, EXIT_FAIL (above the
+ * limit) or EXIT_USAGE (above what any machine addresses), message in err.  O(1).
+ */
+int run_check_memory(const struct run *r, const struct param_set *ps, uint64_t max_mem,
+		     const char *how, char *err, size_t errlen);
 /* Replays; EXIT_OK, EXIT_USAGE (bad trace content) or EXIT_FAIL, message in err (also when
- * the trace file was modified or replaced since run_prepare() digested it). */
+ * the trace file was modified or replaced since run_prepare() digested it).  A host
+ * allocation failure or the max_mem cap reached during the run is EXIT_FAIL. */
 int run_execute(struct run *r, char *err, size_t errlen);
 void run_free(struct run *r);
 /* {"run_id":..., "config":..., "metrics":..., "event_digest":...} on one line. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "env_user.h"
 #include "hash.h"
 #include "progress.h"
 #include "sim.h"
@@ -42,7 +43,11 @@ int sim_schedule(struct sim *s, uint64_t time, uint32_t kind, uint32_t target, u
 		.target = target,
 	};
 
-	return eventq_push(s->q, &ev);
+	int rc = eventq_push(s->q, &ev);
+
+	if (rc == -1)   /* the queue could not grow */
+		env_host_alloc_failed("the event queue", sizeof(ev));
+	return rc;
 }
 
 gsl_rng *sim_rng(struct sim *s, const char *component)
@@ -114,9 +119,9 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 				publish(&s->now, rec.time_ns);
 			digest_record(s, &rec);
 			publish(&s->records, s->records + 1);
-			if ((rc = h->record(s, ctx, &rec))) {
+			if ((rc = h->record(s, ctx, &rec)) || env_run_failed()) {
 				rc = rc == -2 ? -2 : -1;   /* -2: the record is bad input */
-				goto out;
+				goto handler_error;
 			}
 			have_rec = rec_source_next(src, &rec);
 			if (have_rec < 0)
@@ -126,9 +131,9 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 			publish(&s->now, ev.time);
 			digest_event(s, &ev);
 			publish(&s->events, s->events + 1);
-			if (h->event(s, ctx, &ev)) {
+			if (h->event(s, ctx, &ev) || env_run_failed()) {
 				rc = -1;
-				goto out;
+				goto handler_error;
 			}
 		} else {
 			break;
@@ -141,5 +146,13 @@ out:
 src_error:
 	snprintf(s->err, sizeof(s->err), "%s", src->err);
 	rc = -2;
+	goto out;
+
+handler_error:
+	/* a host allocation failure is the cause, whatever the handler made of it */
+	if (env_run_failed()) {
+		snprintf(s->err, sizeof(s->err), "%s", env_run_failure());
+		rc = -1;
+	}
 	goto out;
 }

@@ -60,7 +60,8 @@ void sim_digest_add(struct sim *s, uint64_t v);
 /*
  * Runs until both streams are empty or a handler sets stop.  0; -2 if the record source
  * failed (a corrupt trace: bad input) or a record handler refused a record as bad input
- * (it returned -2), -1 if a handler failed; s->err says why.
+ * (it returned -2), -1 if a handler failed or a host allocation failed (env_run_failed(),
+ * checked after every record and event); s->err says why.
  */
 int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h, void *ctx);
 

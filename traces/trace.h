@@ -157,6 +157,12 @@ struct scenario {
 	const struct scenario_param *params;   /* terminated by a NULL name */
 	/* values[] is indexed like params[]; returns NULL and fills err on failure */
 	struct rec_source *(*open)(const uint64_t *values, uint64_t seed, char *err, size_t errlen);
+	/* Optional, O(1): the bytes `model` is expected to hold at its peak replaying the
+	 * scenario with these values (saturating at UINT64_MAX; 0: no estimate for that model),
+	 * and in `what` what was counted ("1e+16 tuples x 32 B").  Checked against --max-mem
+	 * before the run starts (sim/memlimit.h). */
+	uint64_t (*mem_estimate)(const uint64_t *values, const char *model, char *what,
+				 size_t whatlen);
 };
 
 const struct scenario *scenario_find(const char *name);

@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "env_user.h"
 #include "shadow.h"
 
 static const char *const shadow_choices[] = { "fifo", "fifo-skip-roots", "clock", "accessed", NULL };
@@ -192,7 +193,7 @@ static int htab_init(struct htab *h, size_t nb, uint64_t *bytes)
 	h->nb = nb;
 	h->n = 0;
 	h->bytes = bytes;
-	h->b = calloc(h->nb, sizeof(*h->b));
+	h->b = host_calloc("the shadow driver's hash table", h->nb, sizeof(*h->b));
 	if (h->b)
 		*bytes += h->nb * sizeof(*h->b);
 	return h->b ? 0 : -ENOMEM;
@@ -228,9 +229,9 @@ static void htab_put(struct htab *h, void *e, uint64_t gfn, uint64_t (*key)(void
 
 	if (h->n >= 2 * h->nb) {
 		size_t nb = h->nb * 2;
-		void **b = calloc(nb, sizeof(*b));
+		void **b = host_calloc("the shadow driver's hash table", nb, sizeof(*b));
 
-		if (b) {   /* without memory the chains just get longer */
+		if (b) {   /* else the run has failed (host_calloc): it stops at the next record */
 			for (i = 0; i < h->nb; i++) {
 				void *x = h->b[i];
 
@@ -287,10 +288,10 @@ static void observe_occupancy(void *arg, uint64_t used)
 		return;
 	if (d->nocc == d->cap_occ) {
 		size_t n = d->cap_occ ? 2 * d->cap_occ : 1024;
-		void *p = realloc(d->occ, n * sizeof(*d->occ));
+		void *p = host_reallocarray("the occupancy series", d->occ, n, sizeof(*d->occ));
 
 		if (!p) {
-			d->occ_truncated = true;   /* the scalars stay exact; the series stops */
+			d->occ_truncated = true;   /* the run has failed (host_reallocarray) */
 			return;
 		}
 		d->occ = p;
@@ -396,7 +397,7 @@ static struct gdom *dom_get(struct shadow_drv *d, uint32_t id, bool *created)
 		return g;
 	if (d->ndoms == d->cap_doms) {
 		uint32_t n = d->cap_doms ? 2 * d->cap_doms : 8;
-		struct gdom **nd = realloc(d->doms, n * sizeof(*nd));
+		struct gdom **nd = host_reallocarray("the domain table", d->doms, n, sizeof(*nd));
 
 		if (!nd)
 			return NULL;
@@ -404,7 +405,7 @@ static struct gdom *dom_get(struct shadow_drv *d, uint32_t id, bool *created)
 		d->doms = nd;
 		d->cap_doms = n;
 	}
-	g = calloc(1, sizeof(*g));
+	g = host_calloc("a domain", 1, sizeof(*g));
 	if (!g)
 		return NULL;
 	state_add(d, sizeof(*g));
@@ -446,7 +447,7 @@ static struct gvcpu *vcpu_get(struct shadow_drv *d, struct gdom *g, uint32_t id)
 
 	if (v)
 		return v;
-	v = calloc(1, sizeof(*v));
+	v = host_calloc("a vCPU", 1, sizeof(*v));
 	if (!v)
 		return NULL;
 	state_add(d, sizeof(*v));
@@ -457,7 +458,7 @@ static struct gvcpu *vcpu_get(struct shadow_drv *d, struct gdom *g, uint32_t id)
 
 static struct gas *gas_new(struct gdom *g, uint64_t root, uint8_t level)
 {
-	struct gas *as = calloc(1, sizeof(*as));
+	struct gas *as = host_calloc("an address space", 1, sizeof(*as));
 	unsigned i;
 
 	if (!as)
@@ -594,7 +595,7 @@ static int pt_alloc(struct shadow_drv *d, struct gdom *g, struct gvcpu *v,
 		table_end(g, t);
 	}
 	as = current_as(g, v);
-	t = calloc(1, sizeof(*t));
+	t = host_calloc("a guest page table", 1, sizeof(*t));
 	if (!as || !t) {
 		free(t);
 		return -ENOMEM;
@@ -606,7 +607,7 @@ static int pt_alloc(struct shadow_drv *d, struct gdom *g, struct gvcpu *v,
 	if (level == 1) {
 		if (as->nleaves == as->cap_leaves) {
 			uint32_t n = as->cap_leaves ? 2 * as->cap_leaves : 8;
-			uint64_t *nl = realloc(as->leaves, n * sizeof(*nl));
+			uint64_t *nl = host_reallocarray("an address space's leaf list", as->leaves, n, sizeof(*nl));
 
 			if (!nl) {
 				free(t);
@@ -836,7 +837,7 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	if (r->type == TR_DOMAIN_CREATE) {
 		/* a domain costs only this until it does something */
 		if (!dom_find(d, r->domain) && !htab_find(&d->dom_seen, r->domain, seen_key)) {
-			struct dom_seen *ds = calloc(1, sizeof(*ds));
+			struct dom_seen *ds = host_calloc("a created domain", 1, sizeof(*ds));
 
 			if (!ds) {
 				snprintf(s->err, sizeof(s->err), "out of memory recording domain %u",

@@ -96,6 +96,24 @@ static void host_failed(const char *what, size_t bytes, bool over_cap)
 
 void env_host_alloc_failed(const char *what, size_t bytes) { host_failed(what, bytes, false); }
 
+void *host_calloc(const char *what, size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (!p)
+		env_host_alloc_failed(what, n * size);
+	return p;
+}
+
+void *host_reallocarray(const char *what, void *old, size_t n, size_t size)
+{
+	void *p = reallocarray(old, n, size);
+
+	if (!p)
+		env_host_alloc_failed(what, n * size);
+	return p;
+}
+
 /* A modelled failure: the test hooks, then the run's seeded fail_ppm. */
 static int modelled_failure(void)
 {

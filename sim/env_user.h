@@ -51,6 +51,10 @@ uint64_t env_run_peak_bytes(void);          /* most held at once in this run */
 /* For simulator code outside models/ (drivers, the event queue): records that a host
  * allocation of `bytes` for `what` failed, so the run fails as above. */
 void env_host_alloc_failed(const char *what, size_t bytes);
+/* calloc() and reallocarray() for the simulator's own state: NULL also fails the run, so a
+ * caller may return its error without deciding whether the result is still exact. */
+void *host_calloc(const char *what, size_t n, size_t size);
+void *host_reallocarray(const char *what, void *old, size_t n, size_t size);
 
 /* "1.5 GiB", "512.0 KiB", "100 B" into buf. */
 void env_format_bytes(uint64_t bytes, char *buf, size_t len);

@@ -143,6 +143,32 @@ TEST(malloc_failure_is_a_host_failure)
 	env_run_end();
 }
 
+TEST(driver_allocation_failure_fails_the_run)
+{
+	struct env_run_limits l = { 0 };
+	void *p;
+
+	if (getenv("MEMSIM_SANITIZED")) {   /* ASan aborts on an impossible size */
+		CHECK(1);
+		return;
+	}
+	env_run_begin(&l);
+	p = host_calloc("a vCPU", SIZE_MAX / 64, 32);   /* > SIZE_MAX / 2 bytes */
+	CHECK(p == NULL);
+	CHECK(env_run_failed());
+	CHECK(strstr(env_run_failure(), "for a vCPU failed") != NULL);
+	env_run_begin(&l);
+	p = host_reallocarray("the domain table", NULL, SIZE_MAX / 4, 8);   /* overflows */
+	CHECK(p == NULL);
+	CHECK(env_run_failed());
+	CHECK(strstr(env_run_failure(), "the domain table") != NULL);
+	env_run_begin(&l);
+	p = host_calloc("a domain", 4, 8);
+	CHECK(p != NULL && !env_run_failed());
+	free(p);
+	env_run_end();
+}
+
 /* Which of n allocations fail under these limits, as a bit string. */
 static void failure_pattern(const struct env_run_limits *l, char *out, unsigned n)
 {

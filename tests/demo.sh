@@ -20,12 +20,13 @@ r = json.load(open(sys.argv[1]))
 m = r["metrics"]
 def s(ns): return f"{ns/1e9:.3f} s"
 print(f"destroy {s(m.get('destroy_ns',0)):>12}  longest stretch {s(m.get('longest_stretch_ns',0)):>12}"
-      f"  softlockups {int(m.get('softlockups',0))}  rmap peak {int(m.get('rmap_bytes_peak',0))/1024:.0f} KiB")
+      f"  softlockups {int(m.get('softlockups',0))}  dom0 vCPU lockups {int(m.get('dom0_softlockups',0))}"
+      f"  rmap peak {int(m.get('rmap_bytes_peak',0))/1024:.0f} KiB")
 PY
 }
 
 say "seed 000: 100k gfns on one shared frame, destroyed (profile seed-2012)"
-for p in list hash tree hash-grow; do
+for p in list hash tree hash-grow ksm-chain; do
 	run "rmap $p" --scenario one-frame --set n=100000 --model rmap --policy "$p" --profile seed-2012
 done
 
@@ -33,9 +34,13 @@ say "seed 000: relinquish policies with the list rmap (the freeze-up, and how pr
 for p in monolithic preemptible preemptible-seed weighted; do
 	run "relinquish $p" --scenario one-frame --set n=100000 --model relinquish --policy "$p" --profile seed-2012
 done
+# patch 1 alone still locks up the dom0 vCPU that issued the destroy, unless privcmd is
+# preemptible (later Linux)
+run "relinquish preemptible, privcmd_preempt=1" --scenario one-frame --set n=100000 \
+	--model relinquish --policy preemptible --set privcmd_preempt=1 --profile seed-2012
 
 say "seed 000: a scaled-down 'regular case' population (20k frames), destroy of domain 1"
-for p in list hash tree hash-grow; do
+for p in list hash tree hash-grow ksm-chain; do
 	run "rmap $p" --scenario population --set frames=20000 --set writes=20000 --model rmap --policy "$p" --profile seed-2012
 done
 
@@ -57,6 +62,9 @@ for b in 1 4; do
 			--policy "$p" --set hypercall_batch=$b --profile seed-2012
 	done
 done
+# the seed's open problem: lowmem pages keep a writable type count, so marks are refused
+run_sp "superpage marked, lowmem_pct=25" --scenario fork-storm --model superpage \
+	--policy marked --set lowmem_pct=25 --profile seed-2012
 
 say "seed 001: a 30 GiB guest destroyed while a new one is built (profile seed-2013-scrub)"
 run_scrub() { # label, memsim run args...
@@ -131,8 +139,11 @@ print(f"zaps {int(m['zaps']):>6}  rebuilds {int(m['rebuilds']):>6}  shadow fault
       f"  roots zapped {int(m['roots_zapped']):>3}  scanned/victim {m['pages_scanned_per_reclaim_mean']:.2f}")
 PY
 }
-for p in fifo clock accessed; do
+for p in fifo fifo-skip-roots clock accessed; do
 	run_shadow "shadow $p" --scenario working-set --model shadow --policy "$p"
+done
+for p in fifo fifo-skip-roots clock; do
+	run_shadow "long-lived shadow $p" --scenario long-lived --model shadow --policy "$p"
 done
 if [ -f "$top/traces/samples/fork-tar-2g-10s.mst" ]; then
 	for p in fifo clock accessed; do

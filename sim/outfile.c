@@ -11,21 +11,6 @@
 
 #define OUT_MAX_LINKS 40	/* as the kernel's own limit on a path */
 
-static const char *kind_of(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "directory";
-	if (S_ISCHR(m))
-		return "character device";
-	if (S_ISBLK(m))
-		return "block device";
-	if (S_ISFIFO(m))
-		return "FIFO";
-	if (S_ISSOCK(m))
-		return "socket";
-	return "special file";
-}
-
 int out_resolve(const char *path, char *real, size_t reallen, char *err, size_t errlen)
 {
 	char cur[PATH_MAX], link[PATH_MAX], next[PATH_MAX];
@@ -53,12 +38,12 @@ int out_resolve(const char *path, char *real, size_t reallen, char *err, size_t 
 			break;
 		if (!S_ISLNK(sb.st_mode)) {
 			if (hops)
-				seterr(err, errlen, "%s: links to %s, a %s, not a regular file "
+				seterr(err, errlen, "%s: links to %s, %s, not a regular file "
 				       "(memsim writes only regular files)", path, cur,
-				       kind_of(sb.st_mode));
+				       file_kind(sb.st_mode));
 			else
-				seterr(err, errlen, "%s: is a %s, not a regular file (memsim writes "
-				       "only regular files)", path, kind_of(sb.st_mode));
+				seterr(err, errlen, "%s: is %s, not a regular file (memsim writes "
+				       "only regular files)", path, file_kind(sb.st_mode));
 			return OUT_REFUSED;
 		}
 		if (hops == OUT_MAX_LINKS) {

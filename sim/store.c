@@ -442,10 +442,7 @@ static struct store *open_common(const char *path, bool readonly, char *err, siz
 		if (!S_ISREG(sb.st_mode)) {
 			seterr(err, errlen, "%s: not a regular file (%s): a database must be a "
 			       "regular file, or a path that does not exist yet", path,
-			       S_ISCHR(sb.st_mode) ? "a character device" :
-			       S_ISBLK(sb.st_mode) ? "a block device" :
-			       S_ISFIFO(sb.st_mode) ? "a FIFO" :
-			       S_ISSOCK(sb.st_mode) ? "a socket" : "not a file");
+			       file_kind(sb.st_mode));
 			return NULL;
 		}
 	} else if (readonly || errno != ENOENT) {

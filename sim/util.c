@@ -37,6 +37,38 @@ void json_write_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+const char *file_kind(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISDIR(m) ? "a directory" :
+	       S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device" :
+	       S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
+	       S_ISLNK(m) ? "a symbolic link" : "a special file";
+}
+
+int open_regular(const char *path, struct stat *sb, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), e;
+
+	if (fd < 0) {
+		e = errno;
+		seterr(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		return -e;
+	}
+	if (fstat(fd, sb)) {
+		e = errno;
+		seterr(err, errlen, "%s: cannot open: %s", path, strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		seterr(err, errlen, "%s: not a regular file (%s)", path, file_kind(sb->st_mode));
+		close(fd);
+		return S_ISDIR(sb->st_mode) ? -EISDIR : -EINVAL;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 char *read_input_file(const char *path, size_t max, size_t *len, int *errnum,
 		      char *err, size_t errlen)
 {
@@ -44,21 +76,10 @@ char *read_input_file(const char *path, size_t max, size_t *len, int *errnum,
 	size_t n = 0;
 	ssize_t got;
 	char *buf;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open_regular(path, &sb, err, errlen);
 
 	if (fd < 0) {
-		*errnum = errno;
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		*errnum = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
-		seterr(err, errlen, "%s: not a regular file (%s)", path,
-		       S_ISDIR(sb.st_mode) ? "a directory" : S_ISCHR(sb.st_mode) ?
-		       "a character device" : S_ISBLK(sb.st_mode) ? "a block device" :
-		       S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISSOCK(sb.st_mode) ? "a socket" :
-		       "not a file");
-		close(fd);
+		*errnum = -fd;
 		return NULL;
 	}
 	if ((uintmax_t)sb.st_size > max) {

@@ -5,9 +5,19 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 /* snprintf into a caller's error buffer; a NULL or empty buffer is ignored. */
 void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* What a file of this mode is, for messages: "a directory", "a FIFO", "a character device"... */
+const char *file_kind(mode_t mode);
+/*
+ * Opens path read-only if it is a regular file: O_NONBLOCK while opening, so that a FIFO
+ * does not wait for a writer, and the type checked on the open descriptor (no race with a
+ * rename).  Returns the descriptor (blocking again), *sb filled in; or -errno with
+ * "PATH: cannot open: REASON" or "PATH: not a regular file (a FIFO)" in err.
+ */
+int open_regular(const char *path, struct stat *sb, char *err, size_t errlen);
 /*
  * Reads a whole input file (a sweep spec, a cost profile) of at most max bytes into a
  * malloc'ed, NUL-terminated buffer; *len gets its length.  Only regular files: a FIFO, a

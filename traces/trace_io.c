@@ -37,6 +37,7 @@
 
 #include "trace.h"
 #include "outfile.h"
+#include "util.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -937,35 +938,24 @@ static void dg_update(struct reader *r, const uint8_t *p, size_t n)
 	r->dg_ntail = (unsigned)(n % 8);
 }
 
-/*
- * Opens path for reading if it is a regular file.  O_NONBLOCK so that opening a FIFO does
- * not wait for a writer; the type is checked on the open descriptor (no race with a rename).
- * A trace is read twice, once for its digest (part of the run id, needed before the run)
- * and once to replay it: a FIFO or a device cannot be, and /dev/zero would never end.
- */
-static FILE *open_regular(const char *path, char *err, size_t errlen, int *errp)
+/* Opens a trace file, which must be a regular file (open_regular()).  A trace is read twice, once for its digest (part of the run id, needed before the run)
+ * and once to replay it: a FIFO or a device cannot be, and /dev/zero would never end. */
+static FILE *open_trace_file(const char *path, char *err, size_t errlen, int *errp)
 {
 	struct stat sb;
 	FILE *f;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = open_regular(path, &sb, err, errlen);
 
 	if (fd < 0) {
-		*errp = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		*errp = fd;
+		if ((fd == -EINVAL || fd == -EISDIR) && errlen > 0) {   /* not a regular file */
+			size_t used = strlen(err);
+
+			snprintf(err + used, errlen - used, ": a trace is read twice, for its "
+				 "digest and to replay it; copy it into a file first");
+		}
 		return NULL;
 	}
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		*errp = S_ISDIR(sb.st_mode) ? -EISDIR : -EINVAL;
-		snprintf(err, errlen, "%s: not a regular file (%s): a trace is read twice, for its "
-			 "digest and to replay it; copy it into a file first", path,
-			 S_ISDIR(sb.st_mode) ? "a directory" : S_ISCHR(sb.st_mode) ?
-			 "a character device" : S_ISBLK(sb.st_mode) ? "a block device" :
-			 S_ISFIFO(sb.st_mode) ? "a FIFO" : S_ISSOCK(sb.st_mode) ? "a socket" :
-			 "not a file");
-		close(fd);
-		return NULL;
-	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	f = fdopen(fd, "rb");
 	if (!f) {
 		*errp = -errno;
@@ -1021,7 +1011,7 @@ int trace_file_scan(const char *path, uint64_t *digest, char *err, size_t errlen
 	int ret = 0, rc;
 
 	*digest = 0;
-	f = open_regular(path, err, errlen, &ret);
+	f = open_trace_file(path, err, errlen, &ret);
 	if (!f)
 		return ret;
 	r = reader_new(path, err, errlen);
@@ -1055,7 +1045,7 @@ int trace_file_digest(const char *path, uint64_t *digest, char *err, size_t errl
 	int ret = 0;
 
 	*digest = 0;
-	f = open_regular(path, err, errlen, &ret);
+	f = open_trace_file(path, err, errlen, &ret);
 	if (!f)
 		return ret;
 	buf = trace_zalloc(BUF);

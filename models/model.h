@@ -52,7 +52,13 @@ struct work {
 };
 
 static inline void work_reset(struct work *w) { env_memset(w, 0, sizeof(*w)); }
-static inline void work_add(struct work *w, enum work_unit u, uint64_t k) { w->n[u] += k; }
+/* Counts saturate at UINT64_MAX instead of wrapping: the simulator refuses to price a
+ * saturated count (sim/sim.h, sim_work_ps), so an overflow is reported, never a small count. */
+static inline void work_add(struct work *w, enum work_unit u, uint64_t k)
+{
+	if (__builtin_add_overflow(w->n[u], k, &w->n[u]))
+		w->n[u] = ~(uint64_t)0;
+}
 void work_accumulate(struct work *into, const struct work *from);
 
 /*

@@ -45,4 +45,33 @@ printf 'name sum\ncost list_hop 600000000\ncost alloc 500000000\n' >"$TMP/sum.pr
 expect_status 2 costs_summing_above_1s_are_refused "$MEMSIM" run --scenario one-frame --set n=10 --profile "$TMP/sum.prof"
 expect_grep sum_message_names_the_line 'sum.prof:3: .*in all' "$TMP/err"
 
+# ---- 5. options and profiles are parsed strictly -------------------------------------------
+small=(--scenario one-frame --policy hash)
+db="$TMP/t5.db"
+expect_status 2 set_twice_is_an_error "$MEMSIM" run "${small[@]}" --set n=10 --set n=20 --db "$db"
+expect_grep set_twice_names_the_parameter '^memsim run: --set n=20: n is given twice' "$TMP/err"
+expect_status 2 set_twice_in_a_sweep_is_an_error "$MEMSIM" sweep "${small[@]}" --set n=10 --set n=20 --db "$db" --quiet heavy=64,128
+expect_grep sweep_set_twice_names_the_parameter 'n is given twice' "$TMP/err"
+expect_status 2 set_twice_in_trace_gen_is_an_error "$MEMSIM" trace gen one-frame --set n=10 --set n=20 -o "$TMP/t.mst"
+[ ! -e "$TMP/t.mst" ] && ok trace_gen_set_twice_writes_nothing || bad trace_gen_set_twice_writes_nothing "file written"
+expect_status 2 time_suffix_on_a_count_is_an_error "$MEMSIM" run "${small[@]}" --set n=5us --db "$db"
+expect_grep time_suffix_message_says_why "--set n=5us: '5us' has a time suffix .*accepted only by a time parameter" "$TMP/err"
+expect_status 0 time_suffix_on_a_time_is_converted "$MEMSIM" run "${small[@]}" --set n=10 --set dom0_burst_ns=5us --json
+expect_grep time_suffix_gives_ns '"dom0_burst_ns":5000[,}]' "$TMP/out"
+expect_status 0 multiplier_on_a_count_is_fine "$MEMSIM" run "${small[@]}" --set n=2k --json
+expect_grep multiplier_gives_the_count '"n":2000[,}]' "$TMP/out"
+expect_status 2 time_suffix_on_a_swept_count_is_an_error "$MEMSIM" sweep "${small[@]}" --db "$db" --dry-run n=5us,10us
+expect_grep swept_count_message_names_the_value "'5us' has a time suffix" "$TMP/err"
+[ "$(nruns "$db")" = 0 ] && ok strict_options_store_nothing || bad strict_options_store_nothing "runs=$(nruns "$db")"
+
+printf 'name fine\ncost list_hop 85.0009\n' >"$TMP/fine.prof"
+expect_status 2 sub_picosecond_cost_is_an_error "$MEMSIM" run "${small[@]}" --set n=10 --profile "$TMP/fine.prof"
+expect_grep sub_picosecond_cost_names_the_line "fine.prof:2: '85.0009' has more than 3 decimals" "$TMP/err"
+printf 'name one\ncost list_hop 85\nname two\n' >"$TMP/names.prof"
+expect_status 2 two_name_lines_are_an_error "$MEMSIM" run "${small[@]}" --set n=10 --profile "$TMP/names.prof"
+expect_grep two_name_lines_name_the_line "names.prof:3: a second 'name' line \(the first is line 1\)" "$TMP/err"
+printf 'name m\nmeta source a\nmeta source b\ncost list_hop 85\n' >"$TMP/meta.prof"
+expect_status 2 meta_key_twice_is_an_error "$MEMSIM" run "${small[@]}" --set n=10 --profile "$TMP/meta.prof"
+expect_grep meta_key_twice_names_the_line 'meta.prof:3: meta source given twice' "$TMP/err"
+
 finish

@@ -74,4 +74,27 @@ printf 'name m\nmeta source a\nmeta source b\ncost list_hop 85\n' >"$TMP/meta.pr
 expect_status 2 meta_key_twice_is_an_error "$MEMSIM" run "${small[@]}" --set n=10 --profile "$TMP/meta.prof"
 expect_grep meta_key_twice_names_the_line 'meta.prof:3: meta source given twice' "$TMP/err"
 
+# ---- 7. --where is parsed strictly and compared numerically --------------------------------
+db="$TMP/t7.db"
+"$MEMSIM" sweep --scenario one-frame --set n=300 --policy list,hash --db "$db" --quiet \
+	heavy=128,256,512,1024 >/dev/null 2>&1
+xs() { grep -v '^#' "$1" | awk 'NF {print $1}' | sort -un | tr '\n' ' '; }
+plotw() { "$MEMSIM" plot line --db "$db" --x heavy --data "$TMP/w.dat" -o "$TMP/w.png" "$@"; }
+expect_status 2 where_with_or_is_refused plotw --where 'heavy>=16 OR 1'
+expect_grep where_or_names_the_character "--where 'heavy>=16 OR 1': at character 11 \('OR 1'\)" "$TMP/err"
+expect_status 2 where_out_of_range_number_is_refused plotw --where 'heavy>=1e400'
+expect_grep where_out_of_range_says_so 'at character 8 .*1e400 is out of range' "$TMP/err"
+expect_status 0 where_compares_integers_numerically plotw --where 'heavy>=256'
+[ "$(xs "$TMP/w.dat")" = "256 512 1024 " ] && ok where_numeric_keeps_every_point || bad where_numeric_keeps_every_point "x: $(xs "$TMP/w.dat")"
+expect_status 0 where_compares_decimals_exactly plotw --where 'heavy<256.5' --where 'heavy>1.28e2'
+[ "$(xs "$TMP/w.dat")" = "256 " ] && ok where_decimal_bounds_select_exactly || bad where_decimal_bounds_select_exactly "x: $(xs "$TMP/w.dat")"
+expect_status 0 where_metric_with_time_suffix plotw --where 'destroy_ns>=0us'
+[ "$(xs "$TMP/w.dat")" = "128 256 512 1024 " ] && ok where_metric_compares_as_number || bad where_metric_compares_as_number "x: $(xs "$TMP/w.dat")"
+expect_status 2 where_orders_a_choice_is_an_error plotw --where 'relinquish<3'
+expect_grep where_choice_error_names_the_run "run [0-9a-f]{16}: relinquish is 'preemptible', not a number" "$TMP/err"
+expect_status 2 where_orders_a_word_is_an_error plotw --where 'policy<hash'
+expect_status 2 where_time_suffix_on_a_count_is_an_error plotw --where 'heavy>=5us'
+expect_status 2 where_orders_an_id_is_an_error plotw --where 'run_id>5'
+expect_status 0 where_text_still_works plotw --where 'policy=hash' --where trace=scenario:one-frame
+
 finish

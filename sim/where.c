@@ -12,6 +12,14 @@
 #include "param.h"
 #include "where.h"
 
+/* Messages are one line: control characters of the input are shown as '?'. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static int fail(char *err, size_t errlen, const char *text, const char *at, const char *fmt, ...)
 {
 	char what[256];
@@ -25,6 +33,7 @@ static int fail(char *err, size_t errlen, const char *text, const char *at, cons
 			 what);
 	else
 		snprintf(err, errlen, "at the end: %s", what);
+	one_line(err);
 	return -1;
 }
 
@@ -281,6 +290,7 @@ int where_match_text(const struct where_cond *c, const char *stored, bool text_o
 	if (c->op >= WHERE_LT) {
 		snprintf(err, errlen, "%s is '%.64s', not a number: %s compares numbers", c->name,
 			 stored, where_op_text(c->op));
+		one_line(err);
 		return -1;
 	}
 	return outcome(c->op, strcmp(stored, c->value) != 0);

@@ -36,6 +36,12 @@ if [ -z "${MEMSIM_SANITIZED:-}" ]; then
 	[ "$(nruns "$db")" = 0 ] && ok issue_one_frame_stores_nothing || bad issue_one_frame_stores_nothing "runs=$(nruns "$db")"
 fi
 
+# a generated trace whose record times would pass 2^64 ns is refused before it starts
+expect_status 2 scenario_time_overflow_is_refused "$MEMSIM" run --model scrub --scenario destroy-create \
+	--set new_gb=65536 --set new_order=0 --set alloc_gap_ns=1099511627776 --db "$TMP/t3g.db"
+expect_grep scenario_time_overflow_names_it 'time overflow: alloc_gap_ns 1099511627776 x 17179869184 allocations' "$TMP/err"
+[ "$(nruns "$TMP/t3g.db")" = 0 ] && ok scenario_time_overflow_stores_nothing || bad scenario_time_overflow_stores_nothing "stored"
+
 # a profile that could overflow is refused when loaded, naming its line
 printf 'name huge\nmeta source test\ncost list_hop 1844674407370955\n' >"$TMP/huge.prof"
 expect_status 2 huge_cost_profile_is_refused "$MEMSIM" run --scenario one-frame --set n=10 --profile "$TMP/huge.prof" --db "$TMP/t3h.db"

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,23 +385,39 @@ int profile_price_ps(const struct cost_profile *p, const struct work *w, uint64_
 {
 	uint64_t total = 0, term;
 	unsigned u, k;
+	bool ovf = false;
 
+	/* hot: the unit to blame is found again only on failure */
 	for (u = 0; u < WU__COUNT; u++) {
 		if (!w->n[u] || !p->ntiers[u])
 			continue;
 		for (k = 0; k + 1 < p->ntiers[u] && w->footprint_bytes > p->tiers[u][k].upto_bytes; k++)
 			;
-		/* a count of UINT64_MAX is a saturated one (work_add): it has no price */
-		if ((w->n[u] == UINT64_MAX && p->tiers[u][k].ps) ||
-		    __builtin_mul_overflow(w->n[u], p->tiers[u][k].ps, &term) ||
+		if (__builtin_mul_overflow(w->n[u], p->tiers[u][k].ps, &term) ||
 		    __builtin_add_overflow(total, term, &total)) {
-			*ps = UINT64_MAX;
-			*unit = (int)u;
-			return -1;
+			ovf = true;
+			break;
 		}
 	}
-	*ps = total;
-	return 0;
+	/* a total of 2^64 - 1 ps is taken as an overflow too: a saturated count (work_add)
+	 * priced at 1 ps comes out exactly there */
+	if (__builtin_expect(!ovf && total != UINT64_MAX, 1)) {
+		*ps = total;
+		return 0;
+	}
+	*ps = UINT64_MAX;
+	*unit = 0;
+	for (u = 0, total = 0; u < WU__COUNT; u++) {
+		uint64_t c = profile_unit_ps(p, u, w->footprint_bytes);
+
+		if (!w->n[u] || !c)
+			continue;
+		*unit = (int)u;
+		if (__builtin_mul_overflow(w->n[u], c, &term) || term == UINT64_MAX ||
+		    __builtin_add_overflow(total, term, &total) || total == UINT64_MAX)
+			break;
+	}
+	return -1;
 }
 
 uint64_t profile_cost_ps(const struct cost_profile *p, const struct work *w)

@@ -81,13 +81,10 @@ uint64_t sim_overflow(struct sim *s, const char *what, uint64_t a, char op, uint
 	return UINT64_MAX;
 }
 
-uint64_t sim_work_ps(struct sim *s, const struct cost_profile *p, const struct work *w)
+/* Cold path of sim_work_ps: names the unit whose price did not fit. */
+uint64_t sim_work_overflow(struct sim *s, const struct cost_profile *p, const struct work *w,
+			   int u)
 {
-	uint64_t ps;
-	int u;
-
-	if (__builtin_expect(!profile_price_ps(p, w, &ps, &u), 1))
-		return ps;
 	if (!s->overflow) {
 		uint64_t c = profile_unit_ps(p, (unsigned)u, w->footprint_bytes), t;
 		bool alone = __builtin_mul_overflow(w->n[u], c, &t);

@@ -98,7 +98,18 @@ static inline uint64_t sim_ps_to_ns_ceil(uint64_t ps) { return ps / 1000 + (ps %
 
 /* The price of w under p in ps (or in ns, rounded to nearest); overflow as above, the message
  * naming the work unit whose count times cost did not fit. */
-uint64_t sim_work_ps(struct sim *s, const struct cost_profile *p, const struct work *w);
+uint64_t sim_work_overflow(struct sim *s, const struct cost_profile *p, const struct work *w,
+			   int unit);
+static inline uint64_t sim_work_ps(struct sim *s, const struct cost_profile *p,
+				   const struct work *w)
+{
+	uint64_t ps;
+	int u;
+
+	if (__builtin_expect(!profile_price_ps(p, w, &ps, &u), 1))
+		return ps;
+	return sim_work_overflow(s, p, w, u);
+}
 static inline uint64_t sim_work_ns(struct sim *s, const struct cost_profile *p,
 				   const struct work *w)
 {

@@ -65,13 +65,14 @@ while IFS='|' read -r model trace; do
 	*) x= y= ;;
 	esac
 	f="runs-$model-$(slug "$trace")"
+	wt="trace='$qt'"   # quoted for --where, its quotes doubled as for SQL
 	if [ -n "$x" ]; then
-		plot "$f-pareto.png" pareto --where model="$model" --where trace="$trace" --x "$x" --y "$y"
+		plot "$f-pareto.png" pareto --where model="$model" --where "$wt" --x "$x" --y "$y"
 	else
-		plot "$f-pareto.png" pareto --where model="$model" --where trace="$trace"
+		plot "$f-pareto.png" pareto --where model="$model" --where "$wt"
 	fi
 	if [ -n "$(q "SELECT 1 FROM series s JOIN runs r ON r.run_id = s.run_id WHERE r.model = '$qm' AND r.trace = '$qt' LIMIT 1")" ]; then
-		plot "$f-series.png" series --where model="$model" --where trace="$trace"
+		plot "$f-series.png" series --where model="$model" --where "$wt"
 	fi
 done
 drawn=$((drawn + $(ls "$out"/runs-*.png 2>/dev/null | wc -l)))

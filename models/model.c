@@ -29,7 +29,7 @@ void work_accumulate(struct work *into, const struct work *from)
 	unsigned i;
 
 	for (i = 0; i < WU__COUNT; i++)
-		into->n[i] += from->n[i];
+		into->n[i] = work_sat_add(into->n[i], from->n[i]);
 	into->footprint_bytes = ENV_MAX(into->footprint_bytes, from->footprint_bytes);
 }
 

@@ -52,7 +52,18 @@ struct work {
 };
 
 static inline void work_reset(struct work *w) { env_memset(w, 0, sizeof(*w)); }
-static inline void work_add(struct work *w, enum work_unit u, uint64_t k) { w->n[u] += k; }
+/* Counts saturate at UINT64_MAX instead of wrapping: the simulator refuses to price a
+ * saturated count (sim/sim.h, sim_work_ps), so an overflow is reported, never a small count. */
+static inline uint64_t work_sat_add(uint64_t a, uint64_t b)
+{
+	uint64_t s = a + b;
+
+	return s | -(uint64_t)(s < a);   /* branch-free: all ones on a carry */
+}
+static inline void work_add(struct work *w, enum work_unit u, uint64_t k)
+{
+	w->n[u] = work_sat_add(w->n[u], k);
+}
 void work_accumulate(struct work *into, const struct work *from);
 
 /*

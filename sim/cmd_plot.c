@@ -33,6 +33,7 @@
 #include "run.h"
 #include "store.h"
 #include "util.h"
+#include "where.h"
 
 #define MAX_SERIES_RUNS 12
 #define TITLE_WIDTH 86      /* characters per title line at the default size */
@@ -301,13 +302,56 @@ static int resolve_id(struct store *st, const char *what, const char *opt, const
 	return rc == 0 ? 0 : rc == 2 ? -2 : -1;
 }
 
+/* The --where conditions of one selection, for memsim_where() (SQL) to compare exactly. */
+struct where_sql {
+	struct where_cond c[PLOT_MAX_WHERE];
+	bool text_only[PLOT_MAX_WHERE];   /* identifiers and names: compared as text */
+	bool failed;                      /* a stored value could not be compared */
+};
+
+/* memsim_where(value, i, run_id): does value satisfy condition i? */
+static void where_sql_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	struct where_sql *ws = sqlite3_user_data(cx);
+	int i = sqlite3_value_int(argv[1]), m;
+	const unsigned char *run = sqlite3_value_text(argv[2]);
+	char err[256], msg[400];
+
+	(void)argc;
+	if (i < 0 || i >= PLOT_MAX_WHERE) {
+		sqlite3_result_error(cx, "memsim_where: no such condition", -1);
+		return;
+	}
+	switch (sqlite3_value_type(argv[0])) {
+	case SQLITE_NULL:
+		m = 0;
+		break;
+	case SQLITE_INTEGER:
+		m = where_match_int(&ws->c[i], sqlite3_value_int64(argv[0]), err, sizeof(err));
+		break;
+	case SQLITE_FLOAT:
+		m = where_match_double(&ws->c[i], sqlite3_value_double(argv[0]), err, sizeof(err));
+		break;
+	default:
+		m = where_match_text(&ws->c[i], (const char *)sqlite3_value_text(argv[0]),
+				     ws->text_only[i], err, sizeof(err));
+		break;
+	}
+	if (m < 0) {
+		ws->failed = true;
+		snprintf(msg, sizeof(msg), "run %s: %s", run ? (const char *)run : "?", err);
+		sqlite3_result_error(cx, msg, -1);
+		return;
+	}
+	sqlite3_result_int(cx, m);
+}
+
 long plot_select(struct store *st, const char *sweep, const char *const *where,
 		 unsigned nwhere, const char *run, char resolved[17], char *err, size_t errlen)
 {
-	static const char *const ops[] = { "!=", "<=", ">=", "=", "<", ">" };
 	sqlite3 *db = store_sqlite(st);
 	struct sel_bind bv[2 * PLOT_MAX_WHERE + 2];
-	char names[PLOT_MAX_WHERE][128];
+	static struct where_sql ws;
 	char *sql = NULL, sid[17] = "", rid[17] = "", *cnt;
 	size_t len = 0, nb = 0, k;
 	sqlite3_stmt *s;
@@ -338,28 +382,18 @@ long plot_select(struct store *st, const char *sweep, const char *const *where,
 		fprintf(f, " AND r.run_id = ?");
 		bv[nb++] = (struct sel_bind){ .t = rid };
 	}
+	memset(&ws, 0, sizeof(ws));
 	for (i = 0; i < nwhere; i++) {
-		const char *w = where[i], *op = NULL, *p, *col = NULL;
-		char *name = names[i];
+		const char *w = where[i], *col = NULL, *name = ws.c[i].name;
 		bool is_metric = false;
-		double d;
+		char msg[512];
 
-		/* NAME is everything before the first operator */
-		for (p = w; *p && !op; p++)
-			for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
-				if (!strncmp(p, ops[k], strlen(ops[k]))) {
-					op = ops[k];
-					break;
-				}
-		if (!op || p - 1 == w || (size_t)(p - 1 - w) >= sizeof(names[0])) {
+		if (where_parse(w, &ws.c[i], msg, sizeof(msg))) {
 			fclose(f);
 			free(sql);
-			seterr(err, errlen, "--where %s: expected NAME=VALUE (or != < <= > >=)", w);
+			seterr(err, errlen, "--where '%s': %s", w, msg);
 			return -2;
 		}
-		memcpy(name, w, (size_t)(p - 1 - w));
-		name[p - 1 - w] = 0;
-		p = p - 1 + strlen(op);
 		for (k = 0; run_columns[k]; k++)
 			if (!strcmp(run_columns[k], name))
 				col = run_columns[k];
@@ -381,21 +415,22 @@ long plot_select(struct store *st, const char *sweep, const char *const *where,
 			free(have);
 			bv[nb++] = (struct sel_bind){ .t = name };
 		}
-		bv[nb] = (struct sel_bind){ .t = p };
-		if (is_number(p, &d) && (!col || !strcmp(col, "seed"))) {
-			bv[nb].num = true;
-			bv[nb].d = d;
+		/* run ids, digests and names are text even when all digits; seed is a number */
+		ws.text_only[i] = col && strcmp(col, "seed");
+		if (ws.text_only[i] && ws.c[i].op >= WHERE_LT) {
+			fclose(f);
+			free(sql);
+			seterr(err, errlen, "--where '%s': %s is text: it takes = or != only", w, col);
+			return -2;
 		}
 		if (col)	/* col is one of run_columns[]: safe in the SQL text */
-			fprintf(f, " AND r.%s %s ?", col, op);
+			fprintf(f, " AND memsim_where(r.%s, %u, r.run_id)", col, i);
 		else if (is_metric)
 			fprintf(f, " AND EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.run_id "
-				"AND m.name = ? AND m.value %s ?)", op);
+				"AND m.name = ? AND memsim_where(m.value, %u, r.run_id))", i);
 		else
 			fprintf(f, " AND EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.run_id "
-				"AND p.key = ? AND %s %s ?)",
-				bv[nb].num ? "CAST(p.value AS REAL)" : "p.value", op);
-		nb++;
+				"AND p.key = ? AND memsim_where(p.value, %u, r.run_id))", i);
 	}
 	if (fclose(f)) {
 		free(sql);
@@ -404,6 +439,12 @@ long plot_select(struct store *st, const char *sweep, const char *const *where,
 	}
 	if (sqlite3_exec(db, "DROP TABLE IF EXISTS temp.sel; "
 			 "CREATE TEMP TABLE sel (run_id TEXT PRIMARY KEY)", NULL, NULL, NULL)) {
+		seterr(err, errlen, "%s", sqlite3_errmsg(db));
+		free(sql);
+		return -1;
+	}
+	if (sqlite3_create_function(db, "memsim_where", 3, SQLITE_UTF8, &ws, where_sql_fn, NULL,
+				    NULL)) {
 		seterr(err, errlen, "%s", sqlite3_errmsg(db));
 		free(sql);
 		return -1;
@@ -421,11 +462,13 @@ long plot_select(struct store *st, const char *sweep, const char *const *where,
 			sqlite3_bind_text(s, (int)k + 1, bv[k].t, -1, SQLITE_TRANSIENT);
 	}
 	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE) {
-		seterr(err, errlen, "selecting runs: %s", sqlite3_errmsg(db));
-		return -1;
+		/* a stored value --where cannot compare is a usage error, named with its run */
+		seterr(err, errlen, ws.failed ? "--where: %s" : "selecting runs: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		return ws.failed ? -2 : -1;
 	}
+	sqlite3_finalize(s);
 	cnt = plot_query_one(db, "SELECT count(*) FROM temp.sel", NULL);
 	n = cnt ? atol(cnt) : 0;
 	free(cnt);
@@ -1531,9 +1574,12 @@ static void usage(FILE *out)
 		"  --sweep ID         runs of one sweep (id, unique prefix, or 'last')\n"
 		"  --run ID           one run (id, unique prefix, or 'last'); unknown or ambiguous\n"
 		"                     ids exit 2\n"
-		"  --where COND       NAME=VALUE, NAME!=VALUE, NAME<VALUE, ... over parameters, metrics\n"
-		"                     and the run columns model, policy, trace, seed, profile_name\n"
-		"                     (repeatable; all must hold)\n"
+		"  --where COND       NAME OP VALUE, OP one of = != < <= > >=, over parameters,\n"
+		"                     metrics and the run columns model, policy, trace, seed,\n"
+		"                     profile_name (repeatable; all must hold; one comparison\n"
+		"                     each, no OR).  Numbers compare exactly as numbers (4Ki, 2.5,\n"
+		"                     1e6; 10ms for a *_ns name), words and 'quoted text' as text\n"
+		"                     with = and != only (docs/sweeps.md)\n"
 		"  --log AXES         force logarithmic axes (default: when values span decades)\n"
 		"  --data FILE        keep a copy of the data file given to gnuplot\n"
 		"  -o OUT             the picture; replaced only by a complete one (a failed plot\n"

@@ -100,7 +100,7 @@ struct hinting_drv {
 };
 
 /* Prices the work of one operation by class; returns the total ns. */
-static uint64_t take_work(struct hinting_drv *d)
+static uint64_t take_work(struct hinting_drv *d, struct sim *s)
 {
 	struct work *w = &d->m->work;
 	uint64_t total = 0;
@@ -122,9 +122,9 @@ static uint64_t take_work(struct hinting_drv *d)
 		}
 		if (!any)
 			continue;
-		ns = (profile_cost_ps(d->prof, &part) + 500) / 1000;
-		d->ns[c] += ns;
-		total += ns;
+		ns = sim_work_ns(s, d->prof, &part);
+		d->ns[c] = sim_add(s, d->ns[c], ns, "the total time of one cost class");
+		total = sim_add(s, total, ns, "the time of one operation");
 	}
 	/* ESSA instructions and discard faults the model counted in this operation */
 	{
@@ -227,7 +227,7 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	}
 	/* refused requests are counted by the model (rejected); nothing is fatal */
 	d->model_errors += rc < 0;
-	ns = take_work(d);
+	ns = take_work(d, s);
 	sample(d, r->time_ns);
 	sim_digest_add(s, ns ^ ((uint64_t)(uint8_t)rc << 56));
 	return 0;
@@ -314,11 +314,11 @@ static void hinting_report(void *ctx, struct sim *s, struct metrics *mx)
 {
 	struct hinting_drv *d = ctx;
 	const struct hinting_stats *st = &d->m->stats;
+	uint64_t total = 0;
 	char name[64];
 	unsigned u;
 	size_t i, k;
 
-	(void)s;
 	put(mx, "hint_calls", st->hint_calls);
 	put(mx, "hint_calls_unused", st->calls_unused);
 	put(mx, "hint_calls_stable", st->calls_stable);
@@ -340,8 +340,9 @@ static void hinting_report(void *ctx, struct sim *s, struct metrics *mx)
 	put(mx, "swap_ns", d->ns[C_SWAP]);
 	put(mx, "reclaim_ns", d->ns[C_RECLAIM]);
 	put(mx, "fault_ns", d->ns[C_FAULT]);
-	put(mx, "total_ns", d->ns[C_HINT] + d->ns[C_GUEST] + d->ns[C_SWAP] + d->ns[C_RECLAIM] +
-			    d->ns[C_FAULT] + d->ns[C_DISCARD]);
+	for (u = 0; u < C__N; u++)
+		total = sim_add(s, total, d->ns[u], "the total time of the cost classes");
+	put(mx, "total_ns", total);
 	metrics_set(mx, "coverage", st->cov_free ? (double)st->cov_unused / (double)st->cov_free : 0);
 	put(mx, "reclaims", st->reclaims);
 	put(mx, "reclaim_scanned", st->reclaim_scanned);

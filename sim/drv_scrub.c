@@ -158,7 +158,8 @@ struct scrub_drv {
 	struct hist alloc_lat;
 	uint64_t destroys, destroy_total_ns, destroy_max_ns, relinquish_total_ns;
 	uint64_t stretches, longest_stretch_ns, stretches_over;
-	uint64_t dom0_delayed, dom0_wait_total_ns;
+	uint64_t dom0_delayed;
+	unsigned __int128 dom0_wait_total_ns;   /* a sum of waits: n^2 p / 2 can pass 2^64 ns */
 	uint64_t clean_at_ns;
 	bool clean_now;
 	uint64_t lock_acq, lock_contended, lock_wait_ps, lock_wait_max_ps, lock_wait_destroy_ps;
@@ -168,12 +169,20 @@ struct scrub_drv {
 	uint64_t ignored_records, model_errors, implicit_domains, destroy_queue_full;
 };
 
-static uint64_t ns_ceil(uint64_t ps) { return (ps + 999) / 1000; }
-static uint64_t ps_of(uint64_t ns) { return ns * 1000; }
+static uint64_t ns_ceil(uint64_t ps) { return sim_ps_to_ns_ceil(ps); }
+static uint64_t ps_of(const struct scrub_drv *d, uint64_t ns)
+{
+	return sim_mul(d->s, ns, 1000, "a time in ps (2^64 ps is 213 days)");
+}
+/* Checked sums of times (sim.h): `what` names the quantity in the overflow message. */
+static uint64_t add(const struct scrub_drv *d, uint64_t a, uint64_t b, const char *what)
+{
+	return sim_add(d->s, a, b, what);
+}
 
 static uint64_t price(const struct scrub_drv *d, const struct work *w)
 {
-	return profile_cost_ps(d->prof, w);
+	return sim_work_ps(d->s, d->prof, w);
 }
 
 /* Takes the work the model counted since the last call; returns its price in ps. */
@@ -211,11 +220,12 @@ static void lock_account(struct scrub_drv *d, uint64_t wait_ps, bool destroyer)
 	if (!wait_ps)
 		return;
 	d->lock_contended++;
-	d->lock_wait_ps += wait_ps;
+	d->lock_wait_ps = add(d, d->lock_wait_ps, wait_ps, "the total lock wait");
 	if (wait_ps > d->lock_wait_max_ps)
 		d->lock_wait_max_ps = wait_ps;
 	if (destroyer)
-		d->lock_wait_destroy_ps += wait_ps;
+		d->lock_wait_destroy_ps = add(d, d->lock_wait_destroy_ps, wait_ps,
+					      "the destroy's total lock wait");
 }
 
 /*
@@ -232,8 +242,9 @@ static uint64_t lock_grant_nd(const struct scrub_drv *d, uint64_t x)
 		if (a >= first_start) {
 			j = d->last.c_ps ? (a - first_start) / d->last.c_ps : 0;
 			if (j < d->last.n) {
-				ws = first_start + j * d->last.c_ps;
-				if (a < ws + h)
+				ws = add(d, first_start, sim_mul(d->s, j, d->last.c_ps, "a page's start"),
+					 "a page's start");
+				if (a < add(d, ws, h, "a page's lock release"))
 					a = ws + h;
 			}
 		}
@@ -275,9 +286,10 @@ static int kick(struct scrub_drv *d, uint64_t t_ps, bool *local)
 			w = t;   /* its softirq makes the destroy's next check true */
 			*local = true;
 		} else {
-			w = t + d->wake_ns;
+			w = add(d, t, d->wake_ns, "a scrubber's wake-up time");
 			if (d->wake_jitter_ns)
-				w += gsl_rng_uniform_int(d->rng, (unsigned long)d->wake_jitter_ns + 1);
+				w = add(d, w, gsl_rng_uniform_int(d->rng, (unsigned long)d->wake_jitter_ns + 1),
+					"a scrubber's wake-up time");
 		}
 		d->cpu[c].state = CPU_WAKING;
 		d->wakeups++;
@@ -305,11 +317,11 @@ static int go_idle(struct scrub_drv *d, uint64_t c, uint64_t t_ps)
 
 static void cpu_time(struct scrub_drv *d, uint64_t c, uint64_t ps)
 {
-	d->scrub_cpu_ps += ps;
+	d->scrub_cpu_ps = add(d, d->scrub_cpu_ps, ps, "the total scrub CPU time");
 	if (d->cpu[c].guest)
-		d->guest_steal_ps += ps;
+		d->guest_steal_ps = add(d, d->guest_steal_ps, ps, "the total time stolen from guests");
 	if (c == 0 && d->destroying)
-		d->cpu0_scrub_ps += ps;
+		d->cpu0_scrub_ps = add(d, d->cpu0_scrub_ps, ps, "pCPU 0's total scrub time");
 }
 
 /* The most pCPUs scrubbing at once: scrubbers with a batch, plus pCPU 0 scrubbing inside the
@@ -342,22 +354,22 @@ static int scrub_run(struct scrub_drv *d, uint64_t c, uint64_t t_ps, bool woken)
 	lock_account(d, a - t_ps, false);
 	rc = scrub_take(d->m, &cp->b);
 	hold = take_work(d);
-	d->lock_free_nd_ps = a + hold;
-	if (a + hold > d->lock_free_ps)
-		d->lock_free_ps = a + hold;
+	d->lock_free_nd_ps = add(d, a, hold, "the end of a scrubber's lock hold");
+	if (d->lock_free_nd_ps > d->lock_free_ps)
+		d->lock_free_ps = d->lock_free_nd_ps;
 	if (rc == -ENOENT) {
 		d->empty_grabs++;
-		cpu_time(d, c, a + hold - t_ps);
-		return go_idle(d, c, a + hold);
+		cpu_time(d, c, d->lock_free_nd_ps - t_ps);
+		return go_idle(d, c, d->lock_free_nd_ps);
 	}
 	if (rc) {
 		snprintf(d->s->err, sizeof(d->s->err), "scrub model: batch refused: %s", strerror(-rc));
 		return -1;
 	}
-	d->hidden_until_ps = a + hold;
+	d->hidden_until_ps = d->lock_free_nd_ps;
 	d->hidden_pages = cp->b.len;
 	scrub_finish_work(d->m, cp->b.len, &fw);
-	end = a + hold + price(d, &fw);
+	end = add(d, d->lock_free_nd_ps, price(d, &fw), "the end of a scrub batch");
 	cpu_time(d, c, end - t_ps);
 	if (end - t_ps > d->batch_max_ps)
 		d->batch_max_ps = end - t_ps;
@@ -385,7 +397,7 @@ static uint64_t allocatable_at(const struct scrub_drv *d, uint64_t t_ns)
 
 	if (!d->last.allocatable)
 		return a;
-	future = d->last.n - last_freed_by(d, ps_of(t_ns));
+	future = d->last.n - last_freed_by(d, ps_of(d, t_ns));
 	return a > future ? a - future : 0;
 }
 
@@ -413,7 +425,9 @@ static int alloc_from_last(struct scrub_drv *d)
 	j = have - need >= d->last.n ? 0 : d->last.n - (have - need);
 	if (!j)
 		return alloc_event_at(d, d->s->now);
-	return alloc_event_at(d, ns_ceil(d->last.first_end_ps + (j - 1) * d->last.c_ps));
+	return alloc_event_at(d, ns_ceil(add(d, d->last.first_end_ps,
+					     sim_mul(d->s, j - 1, d->last.c_ps, "a page's free time"),
+					     "a page's free time")));
 }
 
 static void grow_host(struct scrub_drv *d, uint64_t pages)
@@ -463,19 +477,20 @@ static int alloc_serve(struct scrub_drv *d, uint64_t t)
 			done = t;
 			if (dirty) {
 				/* on-alloc: the lock, then the scrubs, on the allocating vCPU */
-				a = lock_grant_nd(d, ps_of(t));
-				lock_account(d, a - ps_of(t), false);
-				d->lock_free_nd_ps = a + d->alloc_hold_ps;
-				if (a + d->alloc_hold_ps > d->lock_free_ps)
-					d->lock_free_ps = a + d->alloc_hold_ps;
-				done = ns_ceil(a + cost);
+				a = lock_grant_nd(d, ps_of(d, t));
+				lock_account(d, a - ps_of(d, t), false);
+				d->lock_free_nd_ps = add(d, a, d->alloc_hold_ps, "an allocation's lock release");
+				if (d->lock_free_nd_ps > d->lock_free_ps)
+					d->lock_free_ps = d->lock_free_nd_ps;
+				done = ns_ceil(add(d, a, cost, "the end of an allocation's scrubs"));
 				d->alloc_busy_ns = done;
 				note_scrubbers(d, t);
 			}
 			if (r->counted) {
 				d->alloc_requests++;
 				d->alloc_pages += r->pages;
-				d->alloc_wait_total_ns += done - r->t_ns;
+				d->alloc_wait_total_ns = add(d, d->alloc_wait_total_ns, done - r->t_ns,
+							     "the total allocation wait");
 				hist_add(&d->alloc_lat, done - r->t_ns);
 			}
 			if (d->newdom_valid && r->dom == d->newdom)
@@ -519,13 +534,13 @@ static uint64_t next_tick(const struct scrub_drv *d, uint64_t t)
 {
 	uint64_t p = d->dom0_period_ns;
 
-	return (t + p - 1) / p * p;
+	return sim_mul(d->s, t / p + (t % p != 0), p, "the next dom0 tick");
 }
 
 /* A non-preemptible stretch [t0, t1) on pCPU 0; returns the dom0 ticks that waited in it. */
 static uint64_t account_stretch(struct scrub_drv *d, uint64_t t0, uint64_t t1)
 {
-	uint64_t len = t1 - t0, p = d->dom0_period_ns, k0, k1, n;
+	uint64_t len = t1 - t0, p = d->dom0_period_ns, k0, k1, n, w0;
 
 	d->stretches++;
 	if (len > d->longest_stretch_ns)
@@ -534,13 +549,16 @@ static uint64_t account_stretch(struct scrub_drv *d, uint64_t t0, uint64_t t1)
 		d->stretches_over++;
 	if (!p || t1 == t0)
 		return 0;
-	k0 = (t0 + p - 1) / p;
-	if (k0 * p >= t1)
+	k0 = t0 / p + (t0 % p != 0);
+	if (k0 > (t1 - 1) / p)
 		return 0;
 	k1 = (t1 - 1) / p;
 	n = k1 - k0 + 1;
+	w0 = t1 - k0 * p;
+	/* sum over ticks k of (t1 - k p), exact in 128 bits (n^2 p / 2 can pass 2^64) */
 	d->dom0_delayed += n;
-	d->dom0_wait_total_ns += n * t1 - p * ((k0 + k1) * n / 2);
+	d->dom0_wait_total_ns += (unsigned __int128)n * w0 -
+				 (unsigned __int128)p * ((unsigned __int128)n * (n - 1) / 2);
 	return n;
 }
 
@@ -564,7 +582,8 @@ static int end_slice(struct scrub_drv *d, bool done)
 {
 	uint64_t t1 = ns_ceil(d->d_ps), pending = account_stretch(d, d->slice_start_ns, t1);
 
-	d->cpu0_free_ns = t1 + pending * d->dom0_burst_ns;
+	d->cpu0_free_ns = add(d, t1, sim_mul(d->s, pending, d->dom0_burst_ns, "dom0's delayed bursts"),
+			      "the end of dom0's delayed bursts");
 	if (done)
 		return 0;
 	return sim_schedule(d->s, d->cpu0_free_ns, EV_DESTROY, d->ddom, DESTROY_SLICE);
@@ -572,14 +591,15 @@ static int end_slice(struct scrub_drv *d, bool done)
 
 static int destroy_done(struct scrub_drv *d)
 {
-	uint64_t end = ns_ceil(d->d_ps), rel = end - d->destroy_t_ns, total = rel + d->toolstack_ns;
+	uint64_t end = ns_ceil(d->d_ps), rel = end - d->destroy_t_ns;
+	uint64_t total = add(d, rel, d->toolstack_ns, "a destroy's time with the toolstack's");
 	bool local;
 
 	if (end_slice(d, true))
 		return -1;
 	d->destroys++;
-	d->relinquish_total_ns += rel;
-	d->destroy_total_ns += total;
+	d->relinquish_total_ns = add(d, d->relinquish_total_ns, rel, "the total relinquish time");
+	d->destroy_total_ns = add(d, d->destroy_total_ns, total, "the total time of the destroys");
 	if (total > d->destroy_max_ns)
 		d->destroy_max_ns = total;
 	d->destroying = false;
@@ -606,12 +626,12 @@ static int destroy_run(struct scrub_drv *d)
 		int rc;
 
 		if (eventq_peek_time(d->s->q, &e_ns))
-			e = ps_of(e_ns);
+			e = ps_of(d, e_ns);
 		if (d->dom0_period_ns)
-			tick = ps_of(next_tick(d, d->slice_start_ns));
+			tick = ps_of(d, next_tick(d, d->slice_start_ns));
 		k = scrub_domain_pages(d->m, d->ddom);
 		if (lockp) {
-			uint64_t req = d->d_ps + pre;
+			uint64_t req = add(d, d->d_ps, pre, "the destroy's next lock request");
 
 			if (req >= e) {
 				/* another pCPU acts first: continue after it */
@@ -623,11 +643,12 @@ static int destroy_run(struct scrub_drv *d)
 				wait = d->lock_free_ps - req;
 				k = ENV_MIN(k, 1);
 			} else if (e != UINT64_MAX) {
-				k = ENV_MIN(k, (e - req + c - 1) / c);
+				k = ENV_MIN(k, (e - req) / c + ((e - req) % c != 0));
 			}
 		}
 		if (tick != UINT64_MAX)
-			k = ENV_MIN(k, tick > d->d_ps ? ENV_MAX((tick - d->d_ps + c - 1) / c, 1) : 1);
+			k = ENV_MIN(k, tick > d->d_ps ? ENV_MAX((tick - d->d_ps) / c +
+							       ((tick - d->d_ps) % c != 0), 1) : 1);
 		if (!k)
 			k = 1;   /* a domain with no page left still needs one call to go */
 		start = d->d_ps;
@@ -642,12 +663,12 @@ static int destroy_run(struct scrub_drv *d)
 			lock_account(d, wait, true);
 			d->lock_acq += freed - 1;
 		}
-		d->d_ps = start + wait + ps;
+		d->d_ps = add(d, add(d, start, wait, "the destroy's clock"), ps, "the destroy's clock");
 		if (lockp)
 			d->lock_free_ps = d->d_ps;
 		d->last.n = freed;
 		d->last.c_ps = freed ? ps / freed : 0;
-		d->last.first_end_ps = start + wait + (freed ? ps - (freed - 1) * d->last.c_ps : 0);
+		d->last.first_end_ps = d->d_ps - (freed ? (freed - 1) * d->last.c_ps : ps);
 		d->last.allocatable = !d->pol->defer || d->pol->alloc_dirty;
 		if (freed)
 			note_scrubbers(d, ns_ceil(start));
@@ -671,7 +692,7 @@ static int destroy_slice(struct scrub_drv *d)
 		return 0;
 	}
 	d->slice_start_ns = d->s->now;
-	d->d_ps = ps_of(d->s->now);
+	d->d_ps = ps_of(d, d->s->now);
 	return destroy_run(d);
 }
 
@@ -783,9 +804,9 @@ static int on_event(struct sim *s, void *ctx, const struct sim_event *ev)
 			if (d->alloc_waiting && alloc_serve(d, s->now))
 				return -1;
 			check_clean(d, s->now);
-			return scrub_run(d, c, ps_of(s->now), false);
+			return scrub_run(d, c, ps_of(d, s->now), false);
 		}
-		return scrub_run(d, c, ps_of(s->now), true);
+		return scrub_run(d, c, ps_of(d, s->now), true);
 	case EV_ALLOC:
 		if (s->now == d->alloc_event_ns)
 			d->alloc_event_ns = UINT64_MAX;
@@ -892,7 +913,7 @@ static void *scrub_create(struct sim *s, const char *policy, const struct param_
 	scrub_page_work(d->m, &pre, &locked);
 	d->page_pre_ps = price(d, &pre);
 	d->page_lock_ps = price(d, &locked);
-	d->page_ps = d->page_pre_ps + d->page_lock_ps;
+	d->page_ps = add(d, d->page_pre_ps, d->page_lock_ps, "the price of a page");
 	if (!d->page_ps)
 		d->page_ps = 1;   /* a profile pricing nothing: keep time moving */
 	work_reset(&w);
@@ -950,7 +971,7 @@ static void scrub_report(void *ctx, struct sim *s, struct metrics *mx)
 	metrics_set(mx, "batch_max_ns", (double)(d->batch_max_ps / 1000));
 	metrics_set(mx, "scrub_cpu_ns", (double)(d->scrub_cpu_ps / 1000));
 	if (d->pol->one_tasklet) {
-		uint64_t spin = d->spin_ps, now = ps_of(s->now);
+		uint64_t spin = d->spin_ps, now = ps_of(d, s->now);
 
 		if (d->cpu[d->tasklet_cpu].state == CPU_POLLING && now > d->spin_since_ps)
 			spin += now - d->spin_since_ps;

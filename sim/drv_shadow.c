@@ -272,7 +272,7 @@ static void htab_del(struct htab *h, void *e, uint64_t gfn)
 
 static uint64_t take_work(struct shadow_drv *d, struct shadow_model *m)
 {
-	uint64_t ns = (profile_cost_ps(d->prof, &m->work) + 500) / 1000;
+	uint64_t ns = sim_work_ns(d->s, d->prof, &m->work);
 
 	work_accumulate(&d->total, &m->work);
 	work_reset(&m->work);
@@ -953,9 +953,9 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	}
 	model_bytes_sync(d, g);
 	ns = take_work(d, g->m);
-	d->shadow_ns += ns;
+	d->shadow_ns = sim_add(s, d->shadow_ns, ns, "the total time of the shadow operations");
 	if (rc == 1)
-		d->fault_ns += ns;
+		d->fault_ns = sim_add(s, d->fault_ns, ns, "the total time of the faults");
 	if (rc < 0)
 		d->model_errors++;   /* no memory: the access is dropped, the run goes on */
 	sim_digest_add(s, ns ^ ((uint64_t)(uint8_t)rc << 56) ^ ((uint64_t)g->m->used << 32));

@@ -86,7 +86,8 @@ struct sharing_drv {
 	struct hist unshare_lat;
 	uint64_t destroys, destroy_total_ns, destroy_max_ns, destroy_last_ns;
 	uint64_t stretches, longest_stretch_ns, stretches_over;
-	uint64_t dom0_delayed, dom0_wait_total_ns, dom0_wait_max_ns;
+	uint64_t dom0_delayed, dom0_wait_max_ns;
+	unsigned __int128 dom0_wait_total_ns;  /* a sum of waits: n^2 p / 2 can pass 2^64 ns */
 	uint64_t vcpu_softlockups, vcpu_held_max_ns;
 	uint64_t rmap_bytes_peak, rmap_entries_peak, dup_pages_peak;
 	uint64_t ignored_records, model_errors, implicit_domains;
@@ -147,7 +148,7 @@ static void fill_relinquish_params(const struct param_set *ps, struct relinquish
 
 static uint64_t work_ns(const struct sharing_drv *d, const struct work *w)
 {
-	return (profile_cost_ps(d->prof, w) + 500) / 1000;
+	return sim_work_ns(d->s, d->prof, w);
 }
 
 /* Takes the work the model counted since the last call; returns its cost in ns. */
@@ -171,7 +172,7 @@ static uint64_t next_tick(const struct sharing_drv *d, uint64_t t)
 {
 	uint64_t p = d->dom0_period_ns;
 
-	return (t + p - 1) / p * p;
+	return sim_mul(d->s, t / p + (t % p != 0), p, "the next dom0 tick");
 }
 
 /* hypercall_preempt_check(): is dom0 work due by the instant this slice has reached? */
@@ -182,7 +183,8 @@ static bool preempt_pending(void *arg)
 
 	if (!d->dom0_period_ns)
 		return false;
-	reached = d->slice_start_ns + work_ns(d, &d->rm->work);
+	reached = sim_add(d->s, d->slice_start_ns, work_ns(d, &d->rm->work),
+			  "the time a destroy slice has reached");
 	return next_tick(d, d->slice_start_ns) <= reached;
 }
 
@@ -192,7 +194,7 @@ static bool preempt_pending(void *arg)
  */
 static uint64_t account_stretch(struct sharing_drv *d, uint64_t t0, uint64_t t1)
 {
-	uint64_t len = t1 - t0, p = d->dom0_period_ns, k0, k1, n;
+	uint64_t len = t1 - t0, p = d->dom0_period_ns, k0, k1, n, w0;
 
 	d->stretches++;
 	if (len > d->longest_stretch_ns)
@@ -201,16 +203,18 @@ static uint64_t account_stretch(struct sharing_drv *d, uint64_t t0, uint64_t t1)
 		d->stretches_over++;
 	if (!p || t1 == t0)
 		return 0;
-	k0 = (t0 + p - 1) / p;          /* first tick >= t0 */
-	if (k0 * p >= t1)
+	k0 = t0 / p + (t0 % p != 0);    /* first tick >= t0 */
+	if (k0 > (t1 - 1) / p)          /* no tick before t1 */
 		return 0;
 	k1 = (t1 - 1) / p;              /* last tick < t1 */
 	n = k1 - k0 + 1;
-	/* sum over ticks k of (t1 - k p) = n t1 - p (k0 + k1) n / 2 */
+	w0 = t1 - k0 * p;               /* the first tick's wait, the longest (k0 p < t1) */
+	/* sum over ticks k of (t1 - k p) = n w0 - p n (n - 1) / 2, exact in 128 bits */
 	d->dom0_delayed += n;
-	d->dom0_wait_total_ns += n * t1 - p * ((k0 + k1) * n / 2);  /* (k0 + k1) n is even */
-	if (t1 - k0 * p > d->dom0_wait_max_ns)
-		d->dom0_wait_max_ns = t1 - k0 * p;
+	d->dom0_wait_total_ns += (unsigned __int128)n * w0 -
+				 (unsigned __int128)p * ((unsigned __int128)n * (n - 1) / 2);
+	if (w0 > d->dom0_wait_max_ns)
+		d->dom0_wait_max_ns = w0;
 	return n;
 }
 
@@ -253,12 +257,14 @@ static int destroy_slice(struct sharing_drv *d, uint32_t domain)
 		d->vcpu_held_since = t0;
 	}
 	rc = sharing_relinquish_step(d->sm, domain, preempt_pending, d);
-	t1 = t0 + take_work(d);
+	t1 = sim_add(d->s, t0, take_work(d), "the end of a destroy slice");
 	pending = account_stretch(d, t0, t1);
 	if (rc != -EAGAIN || d->privcmd_preempt)
 		release_vcpu(d, t1);
 	/* dom0's delayed bursts run now, before the continuation */
-	d->pcpu0_free_at = t1 + pending * d->dom0_burst_ns;
+	d->pcpu0_free_at = sim_add(d->s, t1, sim_mul(d->s, pending, d->dom0_burst_ns,
+						      "dom0's delayed bursts"),
+				   "the end of dom0's delayed bursts");
 	sim_digest_add(d->s, ((uint64_t)(rc == -EAGAIN) << 63) ^ t1);
 	if (rc == -EAGAIN)
 		return sim_schedule(d->s, d->pcpu0_free_at, EV_DESTROY_SLICE, domain, 0);
@@ -270,7 +276,8 @@ static int destroy_slice(struct sharing_drv *d, uint32_t domain)
 	/* destroy done */
 	d->destroys++;
 	d->destroy_last_ns = t1 - d->destroy_started_ns;
-	d->destroy_total_ns += d->destroy_last_ns;
+	d->destroy_total_ns = sim_add(d->s, d->destroy_total_ns, d->destroy_last_ns,
+				      "the total time of the destroys");
 	if (d->destroy_last_ns > d->destroy_max_ns)
 		d->destroy_max_ns = d->destroy_last_ns;
 	d->destroy_running = false;

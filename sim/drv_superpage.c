@@ -86,7 +86,7 @@ struct superpage_drv {
 
 static uint64_t work_ns(const struct superpage_drv *d, const struct work *w)
 {
-	return (profile_cost_ps(d->prof, w) + 500) / 1000;
+	return sim_work_ns(d->s, d->prof, w);
 }
 
 /* Takes the work the model counted for the current record; returns its cost in ns. */
@@ -205,7 +205,7 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		ns = take_work(d);
 		if (!rc) {
 			d->destroys++;
-			d->destroy_ns += ns;
+			d->destroy_ns = sim_add(s, d->destroy_ns, ns, "the total time of the destroys");
 		}
 		d->op_rejected[OP_OTHER] += rc < 0;
 		sim_digest_add(s, ns ^ ((uint64_t)(rc < 0) << 63));
@@ -216,11 +216,11 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	}
 	ns = take_work(d);
 	d->op_n[op]++;
-	d->op_ns[op] += ns;
+	d->op_ns[op] = sim_add(s, d->op_ns[op], ns, "the total time of one kind of operation");
 	if (rc < 0)
 		d->op_rejected[op]++;
 	if (op == OP_MAP && d->in_fork && r->arg == d->child)
-		d->fork_ns += ns;
+		d->fork_ns = sim_add(s, d->fork_ns, ns, "the time of a fork's mappings");
 	sim_digest_add(s, ns ^ ((uint64_t)(uint8_t)rc << 56));
 	return 0;
 }
@@ -282,10 +282,9 @@ static void superpage_report(void *ctx, struct sim *s, struct metrics *mx)
 	unsigned u;
 	size_t i;
 
-	(void)s;
 	end_fork(d);
 	for (i = 0; i < d->nforks; i++) {
-		fork_total += d->forks[i].map_ns;
+		fork_total = sim_add(s, fork_total, d->forks[i].map_ns, "the total time of the forks");
 		if (d->forks[i].map_ns > fork_max)
 			fork_max = d->forks[i].map_ns;
 		metrics_series_add(mx, "fork_map_ns", d->forks[i].t_ns, (double)d->forks[i].map_ns);

@@ -59,36 +59,77 @@ uint64_t param_get(const struct param_set *ps, const char *name)
 	return ps->values[i];
 }
 
-int param_parse_u64(const char *s, uint64_t *v)
+enum param_unit param_unit_of(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 3 && !strcmp(name + n - 3, "_ns"))
+		return PARAM_UNIT_NS;
+	if (n > 3 && !strcmp(name + n - 3, "_ms"))
+		return PARAM_UNIT_MS;
+	return PARAM_UNIT_NONE;
+}
+
+int param_parse_value(const char *s, enum param_unit unit, uint64_t *v)
 {
 	static const struct {
 		const char *suffix;
 		uint64_t mul;
+		bool time;     /* ns in a time suffix; else a plain multiplier */
 	} sfx[] = {
-		{ "", 1 }, { "k", 1000ULL }, { "K", 1000ULL }, { "M", 1000000ULL },
-		{ "G", 1000000000ULL }, { "Ki", 1ULL << 10 }, { "Mi", 1ULL << 20 },
-		{ "Gi", 1ULL << 30 }, { "Ti", 1ULL << 40 }, { "ns", 1 }, { "us", 1000ULL },
-		{ "ms", 1000000ULL }, { "s", 1000000000ULL },
+		{ "", 1, false }, { "k", 1000ULL, false }, { "K", 1000ULL, false },
+		{ "M", 1000000ULL, false }, { "G", 1000000000ULL, false },
+		{ "Ki", 1ULL << 10, false }, { "Mi", 1ULL << 20, false }, { "Gi", 1ULL << 30, false },
+		{ "Ti", 1ULL << 40, false }, { "ns", 1, true }, { "us", 1000ULL, true },
+		{ "ms", 1000000ULL, true }, { "s", 1000000000ULL, true },
 	};
 	char *end;
 	uint64_t x;
 	size_t i;
 
 	if (!isdigit((unsigned char)*s))
-		return -1;
+		return PARAM_ESYNTAX;
 	errno = 0;
 	x = strtoull(s, &end, 10);
 	if (errno)
-		return -1;
+		return PARAM_ERANGE;
 	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		if (!strcmp(end, sfx[i].suffix)) {
-			if (x && sfx[i].mul > UINT64_MAX / x)
-				return -1;
-			*v = x * sfx[i].mul;
-			return 0;
+		if (strcmp(end, sfx[i].suffix))
+			continue;
+		if (sfx[i].time && unit == PARAM_UNIT_NONE)
+			return PARAM_EUNIT;
+		if (__builtin_mul_overflow(x, sfx[i].mul, v))
+			return PARAM_ERANGE;
+		if (sfx[i].time && unit == PARAM_UNIT_MS) {
+			if (*v % 1000000)
+				return PARAM_EWHOLE;
+			*v /= 1000000;
 		}
+		return 0;
 	}
-	return -1;
+	return PARAM_ESYNTAX;
+}
+
+int param_parse_u64(const char *s, uint64_t *v)
+{
+	return param_parse_value(s, PARAM_UNIT_NONE, v) ? -1 : 0;
+}
+
+const char *param_value_error(int rc, enum param_unit unit)
+{
+	switch (rc) {
+	case PARAM_EUNIT:
+		return "has a time suffix (ns us ms s), accepted only by a time parameter (a name "
+		       "ending in _ns or _ms); this one is a plain number";
+	case PARAM_EWHOLE:
+		return "is not a whole number of milliseconds (the parameter's unit)";
+	case PARAM_ERANGE:
+		return "is too large for 64 bits";
+	default:
+		return unit == PARAM_UNIT_NONE ?
+		       "is not an integer (non-negative; suffixes k M G Ki Mi Gi Ti)" :
+		       "is not an integer (non-negative; suffixes k M G Ki Mi Gi Ti, ns us ms s)";
+	}
 }
 
 int param_set_assign(struct param_set *ps, const char *kv, char *err, size_t errlen)
@@ -114,6 +155,12 @@ int param_set_assign(struct param_set *ps, const char *kv, char *err, size_t err
 		return -1;
 	}
 	d = &ps->defs[i];
+	if (ps->explicit_set[i]) {
+		/* the last would silently win: ask for one value */
+		snprintf(err, errlen, "--set %s: %s is given twice (--set each parameter once)",
+			 kv, name);
+		return -1;
+	}
 	if (d->kind == PARAM_CHOICE) {
 		for (v = 0; d->choices[v]; v++)
 			if (!strcmp(d->choices[v], eq + 1))
@@ -126,9 +173,12 @@ int param_set_assign(struct param_set *ps, const char *kv, char *err, size_t err
 			return -1;
 		}
 	} else {
-		if (param_parse_u64(eq + 1, &v)) {
-			snprintf(err, errlen, "--set %s: '%s' is not a non-negative integer "
-				 "(suffixes k M G Ki Mi Gi, us ms s)", kv, eq + 1);
+		enum param_unit unit = param_unit_of(name);
+		int rc = param_parse_value(eq + 1, unit, &v);
+
+		if (rc) {
+			snprintf(err, errlen, "--set %s: '%s' %s", kv, eq + 1,
+				 param_value_error(rc, unit));
 			return -1;
 		}
 		if (v < d->min || v > d->max) {

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,13 @@ static int unit_index(const char *name)
 	return -1;
 }
 
-/* Parses a non-negative decimal nanosecond figure into picoseconds, exactly (no FP). */
+enum { NS_OK = 0, NS_SYNTAX = -1, NS_PRECISION = -2, NS_TOO_BIG = -3 };
+
+/*
+ * Parses a non-negative decimal nanosecond figure into picoseconds, exactly (no FP): digits,
+ * optionally a point and one to three more.  A fourth decimal is below the format's 1 ps
+ * resolution and is refused rather than dropped; so is a cost above PROFILE_MAX_COST_PS.
+ */
 static int parse_ns_to_ps(const char *s, uint64_t *ps)
 {
 	uint64_t whole = 0, frac = 0;
@@ -118,30 +125,31 @@ static int parse_ns_to_ps(const char *s, uint64_t *ps)
 	const char *p = s;
 
 	if (!isdigit((unsigned char)*p))
-		return -1;
+		return NS_SYNTAX;
 	while (isdigit((unsigned char)*p)) {
-		if (whole > UINT64_MAX / 10 / 1000)
-			return -1;
 		whole = whole * 10 + (uint64_t)(*p++ - '0');
+		if (whole > PROFILE_MAX_COST_PS / 1000)
+			return isdigit((unsigned char)*p) || *p == '.' || !*p ? NS_TOO_BIG : NS_SYNTAX;
 	}
 	if (*p == '.') {
 		p++;
+		if (!isdigit((unsigned char)*p))
+			return NS_SYNTAX;
 		while (isdigit((unsigned char)*p)) {
-			if (fdigits < 3) {
-				frac = frac * 10 + (uint64_t)(*p - '0');
-				fdigits++;
-			}
-			p++;
+			if (fdigits == 3)
+				return NS_PRECISION;
+			frac = frac * 10 + (uint64_t)(*p++ - '0');
+			fdigits++;
 		}
 	}
 	if (*p)
-		return -1;
+		return NS_SYNTAX;
 	while (fdigits < 3) {
 		frac *= 10;
 		fdigits++;
 	}
 	*ps = whole * 1000 + frac;
-	return 0;
+	return *ps > PROFILE_MAX_COST_PS ? NS_TOO_BIG : NS_OK;
 }
 
 static int parse_u64(const char *s, uint64_t *v)
@@ -195,11 +203,27 @@ static uint64_t profile_digest_of(const struct cost_profile *p)
 	return d;
 }
 
+/* The most expensive tier of each unit, summed: what one unit of each kind can cost. */
+static uint64_t worst_unit_sum(const struct cost_profile *p)
+{
+	uint64_t sum = 0;
+	unsigned u, k;
+
+	for (u = 0; u < WU__COUNT; u++) {
+		uint64_t m = 0;
+
+		for (k = 0; k < p->ntiers[u]; k++)
+			m = p->tiers[u][k].ps > m ? p->tiers[u][k].ps : m;
+		sum += m;   /* WU__COUNT terms of at most PROFILE_MAX_COST_PS: cannot wrap */
+	}
+	return sum;
+}
+
 int profile_parse(const char *text, const char *origin, struct cost_profile *p,
 		  char *err, size_t errlen)
 {
 	const char *line = text;
-	int lineno = 0;
+	int lineno = 0, name_line = 0;
 
 	memset(p, 0, sizeof(*p));
 	snprintf(p->source, sizeof(p->source), "%s", origin);
@@ -231,6 +255,14 @@ int profile_parse(const char *text, const char *origin, struct cost_profile *p,
 				v++;
 			if (!*k)
 				return fail(err, errlen, "%s:%d: meta needs a key", origin, lineno);
+			for (unsigned m = 0; m < p->nmeta; m++)
+				if (!strcmp(p->meta[m].key, k))
+					return fail(err, errlen, "%s:%d: meta %s given twice (each key once)",
+						    origin, lineno, k);
+			if (strlen(k) >= sizeof(p->meta[0].key) || strlen(v) >= sizeof(p->meta[0].value))
+				return fail(err, errlen, "%s:%d: meta key longer than %zu or text longer "
+					    "than %zu characters", origin, lineno,
+					    sizeof(p->meta[0].key) - 1, sizeof(p->meta[0].value) - 1);
 			if (p->nmeta == PROFILE_MAX_META)
 				return fail(err, errlen, "%s:%d: more than %d meta lines", origin,
 					    lineno, PROFILE_MAX_META);
@@ -246,6 +278,10 @@ int profile_parse(const char *text, const char *origin, struct cost_profile *p,
 		if (!strcmp(tok[0], "name")) {
 			if (ntok != 2 || strlen(tok[1]) >= sizeof(p->name))
 				return fail(err, errlen, "%s:%d: expected 'name NAME'", origin, lineno);
+			if (name_line)
+				return fail(err, errlen, "%s:%d: a second 'name' line (the first is line %d)",
+					    origin, lineno, name_line);
+			name_line = lineno;
 			snprintf(p->name, sizeof(p->name), "%s", tok[1]);
 		} else if (!strcmp(tok[0], "cost")) {
 			int u;
@@ -258,9 +294,20 @@ int profile_parse(const char *text, const char *origin, struct cost_profile *p,
 			if ((u = unit_index(tok[1])) < 0)
 				return fail(err, errlen, "%s:%d: unknown work unit '%s'", origin,
 					    lineno, tok[1]);
-			if (parse_ns_to_ps(tok[2], &ps))
+			switch (parse_ns_to_ps(tok[2], &ps)) {
+			case NS_OK:
+				break;
+			case NS_PRECISION:
+				return fail(err, errlen, "%s:%d: '%s' has more than 3 decimals: costs are "
+					    "whole picoseconds (e.g. 85.001)", origin, lineno, tok[2]);
+			case NS_TOO_BIG:
+				return fail(err, errlen, "%s:%d: cost %s ns is above the largest a unit may "
+					    "cost, %" PRIu64 " ns (1 s; docs/cost-profiles.md)", origin,
+					    lineno, tok[2], PROFILE_MAX_COST_PS / 1000);
+			default:
 				return fail(err, errlen, "%s:%d: '%s' is not a cost in ns (e.g. 85 or 2.5)",
 					    origin, lineno, tok[2]);
+			}
 			if (ntok == 5 && (parse_u64(tok[4], &upto) || upto == UINT64_MAX))
 				return fail(err, errlen, "%s:%d: '%s' is not a size in bytes", origin,
 					    lineno, tok[4]);
@@ -277,6 +324,10 @@ int profile_parse(const char *text, const char *origin, struct cost_profile *p,
 			p->tiers[u][k].upto_bytes = upto;
 			p->tiers[u][k].ps = ps;
 			p->ntiers[u] = k + 1;
+			if (worst_unit_sum(p) > PROFILE_MAX_COST_PS)
+				return fail(err, errlen, "%s:%d: with this line one unit of each kind costs "
+					    "more than %" PRIu64 " ns (1 s) in all (docs/cost-profiles.md)",
+					    origin, lineno, PROFILE_MAX_COST_PS / 1000);
 		} else {
 			return fail(err, errlen, "%s:%d: unknown keyword '%s' (name, meta, cost)",
 				    origin, lineno, tok[0]);
@@ -321,19 +372,64 @@ int profile_load(const char *name_or_path, struct cost_profile *p, char *err, si
 	return rc;
 }
 
-uint64_t profile_cost_ps(const struct cost_profile *p, const struct work *w)
+int profile_price_ps(const struct cost_profile *p, const struct work *w, uint64_t *ps, int *unit)
 {
-	uint64_t total = 0;
+	uint64_t total = 0, term;
 	unsigned u, k;
+	bool ovf = false;
 
+	/* hot: the unit to blame is found again only on failure */
 	for (u = 0; u < WU__COUNT; u++) {
 		if (!w->n[u] || !p->ntiers[u])
 			continue;
 		for (k = 0; k + 1 < p->ntiers[u] && w->footprint_bytes > p->tiers[u][k].upto_bytes; k++)
 			;
-		total += w->n[u] * p->tiers[u][k].ps;
+		if (__builtin_mul_overflow(w->n[u], p->tiers[u][k].ps, &term) ||
+		    __builtin_add_overflow(total, term, &total)) {
+			ovf = true;
+			break;
+		}
 	}
-	return total;
+	/* a total of 2^64 - 1 ps is taken as an overflow too: a saturated count (work_add)
+	 * priced at 1 ps comes out exactly there */
+	if (__builtin_expect(!ovf && total != UINT64_MAX, 1)) {
+		*ps = total;
+		return 0;
+	}
+	*ps = UINT64_MAX;
+	*unit = 0;
+	for (u = 0, total = 0; u < WU__COUNT; u++) {
+		uint64_t c = profile_unit_ps(p, u, w->footprint_bytes);
+
+		if (!w->n[u] || !c)
+			continue;
+		*unit = (int)u;
+		if (__builtin_mul_overflow(w->n[u], c, &term) || term == UINT64_MAX ||
+		    __builtin_add_overflow(total, term, &total) || total == UINT64_MAX)
+			break;
+	}
+	return -1;
+}
+
+uint64_t profile_cost_ps(const struct cost_profile *p, const struct work *w)
+{
+	uint64_t ps;
+	int unit;
+
+	profile_price_ps(p, w, &ps, &unit);
+	return ps;
+}
+
+/* The cost of one unit at the tier of footprint (as profile_price_ps picks it). */
+uint64_t profile_unit_ps(const struct cost_profile *p, unsigned unit, uint64_t footprint)
+{
+	unsigned k;
+
+	if (unit >= WU__COUNT || !p->ntiers[unit])
+		return 0;
+	for (k = 0; k + 1 < p->ntiers[unit] && footprint > p->tiers[unit][k].upto_bytes; k++)
+		;
+	return p->tiers[unit][k].ps;
 }
 
 void profile_write(const struct cost_profile *p, FILE *out)

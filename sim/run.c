@@ -276,6 +276,12 @@ int run_execute(struct run *r, char *err, size_t errlen)
 		rc = rc == -2 ? EXIT_USAGE : EXIT_FAIL;
 	} else {
 		r->drv->report(ctx, &s, &r->mx);
+	}
+	if (!rc && s.overflow) {
+		/* a sum computed by the report: as bad as one computed during the run */
+		snprintf(err, errlen, "%s", s.err);
+		rc = EXIT_FAIL;
+	} else if (!rc) {
 		metrics_set(&r->mx, "sim_time_ns", (double)s.now);
 		metrics_set(&r->mx, "records", (double)s.records);
 		metrics_set(&r->mx, "events", (double)s.events);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* sim/sim.c — the discrete-event engine (see sim.h). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +73,36 @@ gsl_rng *sim_rng(struct sim *s, const char *component)
 
 void sim_digest_add(struct sim *s, uint64_t v) { s->digest = hash_fold(s->digest, v); }
 
+/* Cold path of sim_add/sim_mul: the first overflow of a run is the one reported. */
+uint64_t sim_overflow(struct sim *s, const char *what, uint64_t a, char op, uint64_t b)
+{
+	if (!s->overflow) {
+		s->overflow = true;
+		snprintf(s->err, sizeof(s->err), "time overflow: %s (%" PRIu64 " %c %" PRIu64
+			 ") does not fit in 64 bits; the run is refused rather than reported "
+			 "with a wrapped time", what, a, op, b);
+	}
+	return UINT64_MAX;
+}
+
+/* Cold path of sim_work_ps: names the unit whose price did not fit. */
+uint64_t sim_work_overflow(struct sim *s, const struct cost_profile *p, const struct work *w,
+			   int u)
+{
+	if (!s->overflow) {
+		uint64_t c = profile_unit_ps(p, (unsigned)u, w->footprint_bytes), t;
+		bool alone = __builtin_mul_overflow(w->n[u], c, &t);
+
+		s->overflow = true;
+		snprintf(s->err, sizeof(s->err), "time overflow: the work of one operation exceeds "
+			 "2^64 ps (213 days) with profile %s: %s %" PRIu64 " units x %" PRIu64
+			 ".%03" PRIu64 " ns%s; the run is refused rather than reported with a "
+			 "wrapped time", p->name, work_unit_names[u], w->n[u], c / 1000, c % 1000,
+			 alone ? "" : ", added to the other units' time");
+	}
+	return UINT64_MAX;
+}
+
 static void digest_record(struct sim *s, const struct trace_rec *r)
 {
 	uint64_t h = s->digest;
@@ -119,7 +150,7 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 				publish(&s->now, rec.time_ns);
 			digest_record(s, &rec);
 			publish(&s->records, s->records + 1);
-			if ((rc = h->record(s, ctx, &rec)) || env_run_failed()) {
+			if ((rc = h->record(s, ctx, &rec)) || env_run_failed() || s->overflow) {
 				rc = rc == -2 ? -2 : -1;   /* -2: the record is bad input */
 				goto handler_error;
 			}
@@ -131,7 +162,7 @@ int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h,
 			publish(&s->now, ev.time);
 			digest_event(s, &ev);
 			publish(&s->events, s->events + 1);
-			if (h->event(s, ctx, &ev) || env_run_failed()) {
+			if (h->event(s, ctx, &ev) || env_run_failed() || s->overflow) {
 				rc = -1;
 				goto handler_error;
 			}

@@ -19,6 +19,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "eventq.h"
+#include "profile.h"
 #include "trace.h"
 
 struct sim;
@@ -46,6 +47,7 @@ struct sim {
 		gsl_rng *rng;
 	} rngs[SIM_MAX_RNG];
 	unsigned nrngs;
+	bool overflow;            /* a time sum or product did not fit: err says which */
 	char err[512];            /* why sim_run failed */
 };
 
@@ -64,5 +66,56 @@ void sim_digest_add(struct sim *s, uint64_t v);
  * checked after every record and event); s->err says why.
  */
 int sim_run(struct sim *s, struct rec_source *src, const struct sim_handlers *h, void *ctx);
+
+/*
+ * Time never wraps (docs/security.md, 3).  Every sum and product of simulated time, in ns or
+ * ps, goes through these helpers.  A result that does not fit in 64 bits comes back as
+ * UINT64_MAX, the first overflow is recorded in s->overflow and s->err ("time overflow: WHAT
+ * ..."), and sim_run() fails the run as soon as the handler that computed it returns: the run
+ * exits 1 and nothing is stored.  UINT64_MAX itself stays a valid operand ("never").
+ */
+uint64_t sim_overflow(struct sim *s, const char *what, uint64_t a, char op, uint64_t b);
+
+static inline uint64_t sim_add(struct sim *s, uint64_t a, uint64_t b, const char *what)
+{
+	uint64_t r;
+
+	if (__builtin_expect(__builtin_add_overflow(a, b, &r), 0))
+		return sim_overflow(s, what, a, '+', b);
+	return r;
+}
+
+static inline uint64_t sim_mul(struct sim *s, uint64_t a, uint64_t b, const char *what)
+{
+	uint64_t r;
+
+	if (__builtin_expect(__builtin_mul_overflow(a, b, &r), 0))
+		return sim_overflow(s, what, a, 'x', b);
+	return r;
+}
+
+/* Picoseconds to nanoseconds, rounded to nearest / up: cannot overflow. */
+static inline uint64_t sim_ps_to_ns(uint64_t ps) { return ps / 1000 + (ps % 1000 >= 500); }
+static inline uint64_t sim_ps_to_ns_ceil(uint64_t ps) { return ps / 1000 + (ps % 1000 != 0); }
+
+/* The price of w under p in ps (or in ns, rounded to nearest); overflow as above, the message
+ * naming the work unit whose count times cost did not fit. */
+uint64_t sim_work_overflow(struct sim *s, const struct cost_profile *p, const struct work *w,
+			   int unit);
+static inline uint64_t sim_work_ps(struct sim *s, const struct cost_profile *p,
+				   const struct work *w)
+{
+	uint64_t ps;
+	int u;
+
+	if (__builtin_expect(!profile_price_ps(p, w, &ps, &u), 1))
+		return ps;
+	return sim_work_overflow(s, p, w, u);
+}
+static inline uint64_t sim_work_ns(struct sim *s, const struct cost_profile *p,
+				   const struct work *w)
+{
+	return sim_ps_to_ns(sim_work_ps(s, p, w));
+}
 
 #endif

@@ -52,6 +52,7 @@ struct ex_parser {
 	const char *text, *p;
 	struct sweep_expr *e;
 	int depth;
+	enum param_unit unit;         /* of the derived axis: what a time suffix converts to */
 	char *err;
 	size_t errlen;
 };
@@ -109,11 +110,19 @@ static int ex_factor(struct ex_parser *ps)
 
 		while (isalnum((unsigned char)*ps->p))
 			ps->p++;
-		if ((size_t)(ps->p - s) >= sizeof(buf) ||
-		    (memcpy(buf, s, (size_t)(ps->p - s)), buf[ps->p - s] = 0,
-		     param_parse_u64(buf, &v))) {
+		int rc = PARAM_ESYNTAX;
+
+		if ((size_t)(ps->p - s) < sizeof(buf)) {
+			memcpy(buf, s, (size_t)(ps->p - s));
+			buf[ps->p - s] = 0;
+			rc = param_parse_value(buf, ps->unit, &v);
+		}
+		if (rc) {
 			ps->p = s;
-			return ex_fail(ps, "not an integer (suffixes k M G Ki Mi Gi Ti, us ms s)");
+			return ex_fail(ps, rc == PARAM_EUNIT && ps->unit == PARAM_UNIT_NONE ?
+				       "a time suffix (ns us ms s) is accepted only in the spec of a "
+				       "time parameter (a name ending in _ns or _ms), not in a condition "
+				       "or for a plain number" : param_value_error(rc, ps->unit));
 		}
 		if ((i = ex_node(ps, EX_NUM, -1, -1)) < 0)
 			return -1;
@@ -292,9 +301,10 @@ static int ex_or(struct ex_parser *ps)
 	}
 }
 
-int sweep_expr_parse(const char *text, struct sweep_expr **out, char *err, size_t errlen)
+static int expr_parse(const char *text, enum param_unit unit, struct sweep_expr **out,
+		      char *err, size_t errlen)
 {
-	struct ex_parser ps = { .text = text, .p = text, .err = err, .errlen = errlen };
+	struct ex_parser ps = { .text = text, .p = text, .err = err, .errlen = errlen, .unit = unit };
 	int root;
 
 	*out = NULL;
@@ -317,6 +327,11 @@ int sweep_expr_parse(const char *text, struct sweep_expr **out, char *err, size_
 	ps.e->root = root;
 	*out = ps.e;
 	return 0;
+}
+
+int sweep_expr_parse(const char *text, struct sweep_expr **out, char *err, size_t errlen)
+{
+	return expr_parse(text, PARAM_UNIT_NONE, out, err, errlen);
 }
 
 void sweep_expr_free(struct sweep_expr *e)
@@ -475,6 +490,7 @@ static int push_value(struct sweep_axis *ax, size_t *cap, const char *text, uint
 static int parse_range(struct sweep_axis *ax, size_t *cap, char *item, char *dots,
 		       char *err, size_t errlen)
 {
+	enum param_unit unit = param_unit_of(ax->name);
 	char *hi_s = dots + 2, *op = strpbrk(hi_s, "*+");
 	uint64_t lo, hi, by = 1, v;
 	char opc = op ? *op : '+';
@@ -483,21 +499,22 @@ static int parse_range(struct sweep_axis *ax, size_t *cap, char *item, char *dot
 	*dots = 0;
 	if (op)
 		*op = 0;
-	if (param_parse_u64(trim(item), &lo)) {
-		seterr(err, errlen, "range start '%s' is not an integer", trim(item));
+	if ((rc = param_parse_value(trim(item), unit, &lo))) {
+		seterr(err, errlen, "range start '%s' %s", trim(item), param_value_error(rc, unit));
 		return -EINVAL;
 	}
 	if (!*trim(hi_s)) {
 		seterr(err, errlen, "range %s..: missing its end", trim(item));
 		return -EINVAL;
 	}
-	if (param_parse_u64(trim(hi_s), &hi)) {
-		seterr(err, errlen, "range end '%s' is not an integer", trim(hi_s));
+	if ((rc = param_parse_value(trim(hi_s), unit, &hi))) {
+		seterr(err, errlen, "range end '%s' %s", trim(hi_s), param_value_error(rc, unit));
 		return -EINVAL;
 	}
-	if (op && param_parse_u64(trim(op + 1), &by)) {
-		seterr(err, errlen, "range %s '%s' is not an integer",
-		       opc == '*' ? "factor" : "step", trim(op + 1));
+	/* a factor is a plain number; a step is in the parameter's unit */
+	if (op && (rc = param_parse_value(trim(op + 1), opc == '*' ? PARAM_UNIT_NONE : unit, &by))) {
+		seterr(err, errlen, "range %s '%s' %s", opc == '*' ? "factor" : "step",
+		       trim(op + 1), param_value_error(rc, opc == '*' ? PARAM_UNIT_NONE : unit));
 		return -EINVAL;
 	}
 	if (lo > hi) {
@@ -595,13 +612,15 @@ static int parse_list(struct sweep_axis *ax, const char *spec, char *err, size_t
 		if (dots) {
 			rc = parse_range(ax, &cap, t, dots, err, errlen);
 		} else if (isdigit((unsigned char)*t)) {
-			if (param_parse_u64(t, &v)) {
-				if (!listy) {
+			enum param_unit unit = param_unit_of(ax->name);
+			int prc = param_parse_value(t, unit, &v);
+
+			if (prc) {
+				if (!listy && prc == PARAM_ESYNTAX) {
 					rc = 1;
 					break;
 				}
-				seterr(err, errlen, "'%s' is not an integer (suffixes k M G Ki Mi "
-				       "Gi Ti, us ms s)", t);
+				seterr(err, errlen, "'%s' %s", t, param_value_error(prc, unit));
 				rc = -EINVAL;
 			} else {
 				rc = push_value(ax, &cap, NULL, v, true, err, errlen);
@@ -735,7 +754,7 @@ static int add_axis(struct sweep *sw, const char *arg, const char *where, bool f
 	}
 	rc = parse_list(&ax, eq + 1, msg, sizeof(msg));
 	if (rc == 1) {
-		rc = sweep_expr_parse(eq + 1, &ax.expr, msg, sizeof(msg));
+		rc = expr_parse(eq + 1, param_unit_of(ax.name), &ax.expr, msg, sizeof(msg));
 		if (rc)
 			snprintf(pre + strlen(pre), sizeof(pre) - strlen(pre), ": expression");
 	}

@@ -142,6 +142,21 @@ static struct rec_source *open_common(const char *name, bool create, const uint6
 		g->create_delay = v[P_CREATE_DELAY];
 		g->alloc_gap = v[P_ALLOC_GAP];
 	}
+	if (create) {
+		/* the last record's time must fit in 64 bits (docs/security.md, 3): destroy +
+		 * delay + a gap per allocation, of which there are at most pages >> order whole
+		 * chunks and one per bit of the remainder */
+		uint64_t allocs = (g->pages2 >> g->order2) + g->order2, last;
+
+		if (__builtin_mul_overflow(allocs, g->alloc_gap, &last) ||
+		    __builtin_add_overflow(last, g->destroy_at + g->create_delay, &last)) {
+			snprintf(err, errlen, "scenario %s: time overflow: alloc_gap_ns %" PRIu64
+				 " x %" PRIu64 " allocations after the destroy does not fit in 64 bits",
+				 name, g->alloc_gap, allocs);
+			free(g);
+			return NULL;
+		}
+	}
 	snprintf(g->src.hdr.workload, sizeof(g->src.hdr.workload),
 		 "seed 001 %s: domain 1, %" PRIu64 " pages%s", name, g->pages1,
 		 create ? ", then domain 2 built while it is scrubbed" : "");

@@ -115,8 +115,9 @@ TEST(param_suffixes_scale_integers)
 
 	CHECK(param_parse_u64("100k", &v) == 0 && v == 100000);
 	CHECK(param_parse_u64("2Mi", &v) == 0 && v == 2097152);
-	CHECK(param_parse_u64("20s", &v) == 0 && v == 20000000000ULL);
-	CHECK(param_parse_u64("5ms", &v) == 0 && v == 5000000);
+	CHECK(param_parse_value("20s", PARAM_UNIT_NS, &v) == 0 && v == 20000000000ULL);
+	CHECK(param_parse_value("5ms", PARAM_UNIT_NS, &v) == 0 && v == 5000000);
+	CHECK(param_parse_u64("5ms", &v) == -1);   /* a count takes no time suffix */
 	CHECK(param_parse_u64("18446744073709551615", &v) == 0 && v == UINT64_MAX);
 	CHECK(param_parse_u64("18446744073709551616", &v) == -1);
 	CHECK(param_parse_u64("20000000000G", &v) == -1);
@@ -134,6 +135,8 @@ TEST(param_assign_rejects_unknown_and_out_of_range)
 	param_set_add(&ps, "model", defs, 3);
 	CHECK(param_set_assign(&ps, "heavy=512", err, sizeof(err)) == 0);
 	CHECK_EQ_U64(param_get(&ps, "heavy"), 512);
+	param_set_init(&ps);   /* a parameter is set once: start again */
+	param_set_add(&ps, "model", defs, 3);
 	CHECK(param_set_assign(&ps, "heavy=1", err, sizeof(err)) == -1);
 	CHECK(strstr(err, "[2, 1000000]") != NULL);
 	CHECK(param_set_assign(&ps, "hevy=5", err, sizeof(err)) == -1);
@@ -142,6 +145,8 @@ TEST(param_assign_rejects_unknown_and_out_of_range)
 	CHECK(param_set_assign(&ps, "heavy=abc", err, sizeof(err)) == -1);
 	CHECK(param_set_assign(&ps, "colour=green", err, sizeof(err)) == 0);
 	CHECK_EQ_U64(param_get(&ps, "colour"), 1);
+	param_set_init(&ps);
+	param_set_add(&ps, "model", defs, 3);
 	CHECK(param_set_assign(&ps, "colour=blue", err, sizeof(err)) == -1);
 	CHECK(strstr(err, "red green") != NULL);
 }

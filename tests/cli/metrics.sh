@@ -106,4 +106,77 @@ PY
 	fi
 	same_file "doc_table_in_sync_$model (MEMSIM_METRICS_UPDATE=1 tests/run-tests.sh regenerates)" "$TMP/want.md" "$TMP/have.md"
 done
+# The command itself.
+expect_status 0 metrics_text "$MEMSIM" metrics scrub
+expect_grep metrics_text_defines_dom0_wait '^  dom0_wait_ns +ns +sum over all delayed dom0' "$TMP/out"
+expect_grep metrics_text_common_first '^  sim_time_ns ' "$TMP/out"
+expect_status 0 metrics_all "$MEMSIM" metrics
+[ "$(grep -c '^[a-z]*: ' "$TMP/out")" = 7 ] && ok metrics_all_lists_every_model ||
+	bad metrics_all_lists_every_model "$(grep '^[a-z]*: ' "$TMP/out")"
+expect_status 2 metrics_unknown_model "$MEMSIM" metrics nosuch
+expect_grep metrics_unknown_model_names_known 'nosuch: unknown model; known: rmap' "$TMP/err"
+expect_status 2 metrics_markdown_needs_model "$MEMSIM" metrics --markdown
+expect_status 2 metrics_bad_option "$MEMSIM" metrics --bogus
+expect_status 0 metrics_help "$MEMSIM" metrics --help
+expect_grep metrics_help_has_example 'memsim metrics scrub' "$TMP/out"
+
+# The database describes its metrics: one row per catalogue entry of each model it has runs
+# of, and a join gives each stored value its unit.
+if python3 - "$db" "$TMP/defs.json" >"$TMP/dbdefs" 2>&1 <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+want = {}
+for d in json.load(open(sys.argv[2])):
+    want.setdefault(d["model"], set()).add((d["name"], d["kind"], d["unit"], d["doc"], d["when"]))
+bad = []
+for (model,) in db.execute("SELECT DISTINCT model FROM runs"):
+    have = set(db.execute("SELECT name, kind, unit, doc, reported_when FROM metric_defs WHERE model=?", (model,)))
+    if have != want[model]:
+        bad.append("%s: stored %d definitions, catalogue has %d" % (model, len(have), len(want[model])))
+# every stored metric value has its unit
+missing = db.execute("""SELECT r.model, m.name FROM metrics m JOIN runs r USING (run_id)
+    WHERE NOT EXISTS (SELECT 1 FROM metric_defs d WHERE d.model = r.model AND d.kind = 'scalar'
+                      AND m.name GLOB d.name)""").fetchall()
+if missing:
+    bad.append("values without a definition: %r" % missing[:5])
+u = db.execute("""SELECT d.unit FROM metrics m JOIN runs r USING (run_id)
+    JOIN metric_defs d ON d.model = r.model AND d.kind = 'scalar' AND m.name GLOB d.name
+    WHERE r.model = 'scrub' AND m.name = 'dom0_wait_ns' LIMIT 1""").fetchone()
+if not u or u[0] != "ns":
+    bad.append("dom0_wait_ns of scrub has unit %r" % (u,))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+then ok db_metric_defs_match_catalogue; else bad db_metric_defs_match_catalogue "$(head -c 1500 "$TMP/dbdefs")"; fi
+
+# A database from before metric_defs (emulated: the table and its digests removed) is still
+# read as before, and its next run adds the definitions.
+old="$TMP/old.db"
+"$MEMSIM" run --scenario one-frame --set n=100 --db "$old" >/dev/null 2>&1
+sqlite3 "$old" "DROP TABLE metric_defs; DELETE FROM meta WHERE key LIKE 'metric_defs_digest:%'"
+expect_status 0 old_db_ls "$MEMSIM" db ls --db "$old"
+expect_status 0 old_db_show "$MEMSIM" db show --db "$old" last
+expect_grep old_db_show_has_metrics 'dom0_wait_ns' "$TMP/out"
+expect_status 0 old_db_export "$MEMSIM" db export --csv --db "$old" --what metrics
+"$MEMSIM" run --scenario one-frame --set n=200 --model relinquish --db "$old" >/dev/null 2>&1
+[ "$(sqlite3 "$old" "SELECT count(DISTINCT model) FROM metric_defs")" = 1 ] &&
+	ok old_db_gets_defs_with_next_run || bad old_db_gets_defs_with_next_run "$(sqlite3 "$old" .tables)"
+# a run of a model whose definitions are stored (same digest) writes none; a stale digest
+# (an earlier memsim's definitions) has them written again
+sqlite3 "$old" "UPDATE metric_defs SET doc = 'canary' WHERE name = 'destroy_ns'"
+"$MEMSIM" run --scenario one-frame --set n=300 --model relinquish --db "$old" >/dev/null 2>&1
+[ "$(sqlite3 "$old" "SELECT doc FROM metric_defs WHERE name = 'destroy_ns'")" = canary ] &&
+	ok defs_not_rewritten_when_current || bad defs_not_rewritten_when_current "rewritten"
+sqlite3 "$old" "UPDATE meta SET value = 'stale' WHERE key = 'metric_defs_digest:relinquish'"
+"$MEMSIM" run --scenario one-frame --set n=400 --model relinquish --db "$old" >/dev/null 2>&1
+[ "$(sqlite3 "$old" "SELECT doc FROM metric_defs WHERE name = 'destroy_ns'")" != canary ] &&
+	[ "$(sqlite3 "$old" "SELECT count(*) FROM runs")" = 4 ] &&
+	ok defs_rewritten_when_stale || bad defs_rewritten_when_stale "$(sqlite3 "$old" "SELECT doc FROM metric_defs WHERE name = 'destroy_ns'")"
+
+# merge brings the definitions along; a source without them merges as before
+"$MEMSIM" db merge "$TMP/merged.db" "$db" >/dev/null 2>"$TMP/err" &&
+	[ "$(sqlite3 "$TMP/merged.db" "SELECT count(*) FROM metric_defs")" = "$(sqlite3 "$db" "SELECT count(*) FROM metric_defs")" ] &&
+	ok merge_copies_metric_defs || bad merge_copies_metric_defs "$(cat "$TMP/err")"
+sqlite3 "$old" "DROP TABLE metric_defs"
+expect_status 0 merge_source_without_defs "$MEMSIM" db merge "$TMP/merged.db" "$old"
 finish

@@ -1010,10 +1010,11 @@ static const char *const scrub_policy_docs[] = {
  * the first destroy began; a "scrubber" is a pCPU scrubbing a batch (a tasklet, an idle pCPU). */
 static const struct metric_def scrub_metric_defs[] = {
 	{ "destroy_ns", "ns", "sum over completed destroys of each destroy call's latency, from "
-	  "the record to its return (toolstack_ns included)", NULL, false },
+	  "its record to its return (waiting behind an earlier destroy and toolstack_ns included)",
+	  NULL, false },
 	{ "destroy_max_ns", "ns", "longest single destroy call", NULL, false },
-	{ "relinquish_ns", "ns", "sum over destroys of the relinquish hypercall alone (the page "
-	  "loop, without toolstack_ns)", NULL, false },
+	{ "relinquish_ns", "ns", "destroy_ns without toolstack_ns: the relinquish hypercall's "
+	  "page loop, summed over destroys", NULL, false },
 	{ "destroys", "count", "domain destroys completed", NULL, false },
 	{ "destroys_unfinished", "count", "destroys queued or running when the trace ended",
 	  NULL, false },

@@ -569,9 +569,9 @@ static const char *const relinquish_policy_docs[] = {
  * between preemption checks (the whole destroy for monolithic).
  */
 static const struct metric_def sharing_metric_defs[] = {
-	{ "destroy_ns", "ns", "sum over completed domain destroys of each one's latency, from the "
-	  "destroy record to the hypercall's return (queueing behind an earlier destroy included)",
-	  NULL, false },
+	{ "destroy_ns", "ns", "sum over completed domain destroys of each one's latency, from its "
+	  "start on pCPU 0 (after any earlier destroy) to the hypercall's return, preemptions and "
+	  "dom0 bursts in between included", NULL, false },
 	{ "destroy_max_ns", "ns", "longest single destroy latency", NULL, false },
 	{ "destroys", "count", "domain destroys completed", NULL, false },
 	{ "destroys_unfinished", "count", "destroys still queued when the trace ended", NULL, false },

@@ -397,9 +397,9 @@ static const struct metric_def superpage_metric_defs[] = {
 	{ "rejected_unmap", "count", "unmap requests refused", NULL, false },
 	{ "rejected_mark", "count", "mark requests refused", NULL, false },
 	{ "rejected_unmark", "count", "unmark requests refused", NULL, false },
-	{ "rejected_pt", "count", "page-table requests refused", NULL, false },
-	{ "rejected_other", "count", "other requests refused (populate, release, domain records)",
-	  NULL, false },
+	{ "rejected_pt", "count", "page-table allocation and free requests refused", NULL, false },
+	{ "rejected_other", "count", "other requests refused (page alloc and free, fork, domain "
+	  "records)", NULL, false },
 	{ "invariant_violations", "count", "superpage_check() failures: underflows + path_mismatch "
 	  "+ leaks (must be 0 with unmark_busy_check = 1)", NULL, false },
 	{ "underflows", "count", "count decrements refused because the count was already 0", NULL,

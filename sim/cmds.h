@@ -32,5 +32,7 @@ int cmd_report(int argc, char **argv);
 /* memsim calibrate ... and memsim validate ... (sim/cmd_calibrate.c) */
 int cmd_calibrate(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+/* sim/cmd_metrics.c: memsim metrics [MODEL] */
+int cmd_metrics(int argc, char **argv);
 
 #endif

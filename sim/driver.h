@@ -10,6 +10,7 @@
 #ifndef MEMSIM_SIM_DRIVER_H
 #define MEMSIM_SIM_DRIVER_H
 
+#include "metric_defs.h"
 #include "metrics.h"
 #include "param.h"
 #include "profile.h"
@@ -29,6 +30,8 @@ struct model_driver {
 	/* Called once after the run: puts every metric into mx. */
 	void (*report)(void *ctx, struct sim *s, struct metrics *mx);
 	void (*destroy)(void *ctx);
+	/* What each metric report() can put into mx means (sim/metric_defs.h). */
+	const struct metric_def *metrics;
 };
 
 /* Drivers, one file each (sim/drv_*.c). */

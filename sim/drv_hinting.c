@@ -416,6 +416,124 @@ static void hinting_destroy(void *ctx)
 	free(d);
 }
 
+/* What hinting_report() puts into the metrics (docs/models/hinting.md, Coverage). */
+static const struct metric_def hinting_metric_defs[] = {
+	{ "hint_calls", "count", "hypercalls carrying hints, all kinds", NULL, false },
+	{ "hint_calls_unused", "count", "hint calls telling the host pages are unused (free)",
+	  NULL, false },
+	{ "hint_calls_stable", "count", "hint calls telling the host pages are stable again "
+	  "(allocated)", NULL, false },
+	{ "pages_hinted", "pages", "pages carried by hint calls, unused and stable", NULL, false },
+	{ "pages_hinted_unused", "pages", "pages hinted unused", NULL, false },
+	{ "pages_hinted_stable", "pages", "pages hinted stable", NULL, false },
+	{ "hint_entries", "count", "(gfn, order) entries carried by all hint calls", NULL, false },
+	{ "pages_dropped", "pages", "unused pages host reclaim discarded without I/O",
+	  NULL, false },
+	{ "pages_swapped", "pages", "pages host reclaim wrote to swap", NULL, false },
+	{ "swap_outs_free", "pages", "of those, pages the guest had freed (wasted writes)",
+	  NULL, false },
+	{ "swap_ins", "pages", "pages read back from swap", NULL, false },
+	{ "swap_ins_on_alloc", "pages", "of those, read by an allocation that overwrites them "
+	  "(wasted reads)", NULL, false },
+	{ "swap_ios", "pages", "swap writes plus reads (pages_swapped + swap_ins)", NULL, false },
+	{ "swap_discards", "count", "swap slots freed by an unused hint (no I/O)", NULL, false },
+	{ "faults_on_dropped", "count", "touches of a dropped page, served with a zeroed page",
+	  NULL, false },
+	{ "first_touches", "count", "first touches of never-backed pages, served with a zeroed "
+	  "frame", NULL, false },
+	{ "hint_ns", "ns", "priced time of hinting: hypercall entries and pages carried, summed "
+	  "over the run", NULL, false },
+	{ "guest_ns", "ns", "priced time of the guest's bookkeeping: list hops, set probes and "
+	  "moves", NULL, false },
+	{ "swap_ns", "ns", "priced time of swap I/O", NULL, false },
+	{ "reclaim_ns", "ns", "priced time of host reclaim: scans and drops", NULL, false },
+	{ "fault_ns", "ns", "priced time of zeroing pages on faults", NULL, false },
+	{ "total_ns", "ns", "sum of hint_ns, guest_ns, swap_ns, reclaim_ns, fault_ns and "
+	  "discard_fault_ns", NULL, false },
+	{ "coverage", "ratio", "share of the guests' free pages the host knew as unused, summed "
+	  "over all reclaims (0..1; 0 when reclaim never ran)", NULL, false },
+	{ "reclaims", "count", "host reclaim episodes (memory above host_mem_pages)", NULL, false },
+	{ "reclaim_scanned", "pages", "pages host reclaim looked at", NULL, false },
+	{ "reclaim_short", "count", "reclaims that could not reach their target", NULL, false },
+	{ "pcp_hits", "count", "allocations served from a per-CPU free list", NULL, false },
+	{ "pcp_spills", "count", "per-CPU list spill vectors (hinted unused in one call)",
+	  NULL, false },
+	{ "pcp_partial", "count", "per-CPU list blocks only partly reused (the rest free, not "
+	  "hinted)", NULL, false },
+	{ "refills", "count", "per-CPU list refill vectors", NULL, false },
+	{ "lazy_commits", "count", "pending sets of freed pages committed in one hint call",
+	  NULL, false },
+	{ "lazy_cancelled", "pages", "pages freed and reallocated while pending (never hinted)",
+	  NULL, false },
+	{ "allocs", "count", "allocation requests performed", NULL, false },
+	{ "frees", "count", "free requests performed", NULL, false },
+	{ "touches", "count", "touches of pages in use", NULL, false },
+	{ "adopted_pages", "pages", "pages in use before the trace began, first seen freed",
+	  NULL, false },
+	{ "touches_free", "count", "touches of pages the guest had freed (no effect)",
+	  NULL, false },
+	{ "touches_untracked", "count", "touches of pages never seen (no effect)", NULL, false },
+	{ "resident_peak_pages", "pages", "most host pages in memory at once, all guests",
+	  NULL, false },
+	{ "swap_peak_pages", "pages", "most pages in swap at once", NULL, false },
+	{ "rejected", "count", "requests the model refused (any -errno)", NULL, false },
+	METRIC_DEF_MODEL_ERRORS,
+	{ "double_allocs", "count", "allocations of a page the guest already held (re-allocated)",
+	  NULL, false },
+	{ "double_frees", "count", "frees of a page already free (allocated first)", NULL, false },
+	{ "alloc_failed", "count", "model allocations that failed", NULL, false },
+	{ "degraded", "count", "guests or requests fallen back to per-page hints because a list "
+	  "or the set could not be allocated", NULL, false },
+	{ "invariant_violations", "flag", "1 if hinting_check() failed at the end (must be 0)",
+	  NULL, false },
+	{ "hint_calls_volatile", "count", "make-volatile hint calls (0 unless the trace fills "
+	  "the page cache)", NULL, false },
+	{ "essa_ops", "count", "ESSA instructions, one per page (hint_mech=essa; 0 otherwise)",
+	  NULL, false },
+	{ "cache_fills", "pages", "pages read into the page cache (clean)", NULL, false },
+	{ "cache_removes", "pages", "pages taken out of the page cache, frees included",
+	  NULL, false },
+	{ "cache_uses", "count", "uses (reads) of page-cache pages", NULL, false },
+	{ "cache_writes", "count", "writes to page-cache pages (dirty: stable for good)",
+	  NULL, false },
+	{ "pages_made_volatile", "pages", "pages the host was told are volatile", NULL, false },
+	{ "pages_made_stable", "pages", "volatile pages made stable again before a use, write or "
+	  "removal", NULL, false },
+	{ "pages_discarded", "pages", "volatile pages the host discarded (no I/O)", NULL, false },
+	{ "discard_faults", "count", "uses of a discarded page: the guest reads it again",
+	  NULL, false },
+	{ "discard_fault_ns", "ns", "priced time of discard faults (hypercall plus a swap-sized "
+	  "read each)", NULL, false },
+	{ "volatile_freed", "pages", "volatile pages freed (discardable free pages)", NULL, false },
+	{ "vlazy_commits", "count", "volatile-lazy: pending arrays made volatile in one call",
+	  NULL, false },
+	{ "vlazy_skipped", "pages", "pending pages the commit's check left stable", NULL, false },
+	{ "vlazy_removed_on_free", "pages", "pending pages freed, taken out of the array",
+	  NULL, false },
+	{ "vlazy_saved_stable", "count", "uses of pending pages, which needed no make-stable call",
+	  NULL, false },
+	{ "stable_pages_lost", "pages", "stable pages the host dropped (a correctness failure: "
+	  "must be 0)", NULL, false },
+	{ "cache_pages_peak", "pages", "most pages in the page cache at once", NULL, false },
+	{ "volatile_pages_peak", "pages", "most volatile pages at once", NULL, false },
+	{ "state_bytes_peak", "bytes", "most bytes the model held at once", NULL, false },
+	{ "trace_span_ns", "ns", "time from the first record to the last", NULL, false },
+	{ "unattributed_faults", "count", "fault records without a frame (not attributed to a "
+	  "page)", NULL, false },
+	METRIC_DEF_IGNORED_RECORDS,
+	METRIC_DEF_IMPLICIT_DOMAINS,
+	METRIC_DEF_WORK,
+	{ "coverage", "ratio", "coverage of that reclaim alone, one point per reclaim",
+	  NULL, true },
+	{ "swap_used_pages", "pages", "pages in swap, one point per reclaim", NULL, true },
+	{ "hint_calls", "count", "hint calls so far, one point per reclaim", NULL, true },
+	{ "volatile_pages", "pages", "page-cache pages the host may discard, one point per "
+	  "reclaim", "the trace fills the page cache", true },
+	{ "stable_cache_pages", "pages", "page-cache pages the host must keep, one point per "
+	  "reclaim", "the trace fills the page cache", true },
+	METRIC_DEF_END,
+};
+
 const struct model_driver hinting_driver = {
 	.name = "hinting",
 	.doc = "guest page hinting: unused/stable/volatile hints, host reclaim drops, discards or swaps (seed 004)",
@@ -426,4 +544,5 @@ const struct model_driver hinting_driver = {
 	.handlers = &hinting_handlers,
 	.report = hinting_report,
 	.destroy = hinting_destroy,
+	.metrics = hinting_metric_defs,
 };

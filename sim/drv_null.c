@@ -67,6 +67,12 @@ static void null_destroy(void *ctx) { free(ctx); }
 static const char *const null_policies[] = { "noop", NULL };
 static const char *const null_policy_docs[] = { "count records, nothing else", NULL };
 
+static const struct metric_def null_metric_defs[] = {
+	{ "records_*", "count", "trace records of one type (e.g. records_share), only types that "
+	  "occur", NULL, false },
+	METRIC_DEF_END,
+};
+
 const struct model_driver null_driver = {
 	.name = "null",
 	.doc = "consumes records and does nothing (replay throughput, trace checks)",
@@ -77,4 +83,5 @@ const struct model_driver null_driver = {
 	.handlers = &null_handlers,
 	.report = null_report,
 	.destroy = null_destroy,
+	.metrics = null_metric_defs,
 };

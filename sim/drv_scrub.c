@@ -1027,6 +1027,106 @@ static const char *const scrub_policy_docs[] = {
 	NULL,
 };
 
+/* What scrub_report() puts into the metrics.  Allocation metrics count requests asked after
+ * the first destroy began; a "scrubber" is a pCPU scrubbing a batch (a tasklet, an idle pCPU). */
+static const struct metric_def scrub_metric_defs[] = {
+	{ "destroy_ns", "ns", "sum over completed destroys of each destroy call's latency, from "
+	  "its record to its return (waiting behind an earlier destroy and toolstack_ns included)",
+	  NULL, false },
+	{ "destroy_max_ns", "ns", "longest single destroy call", NULL, false },
+	{ "relinquish_ns", "ns", "destroy_ns without toolstack_ns: the relinquish hypercall's "
+	  "page loop, summed over destroys", NULL, false },
+	{ "destroys", "count", "domain destroys completed", NULL, false },
+	{ "destroys_unfinished", "count", "destroys queued or running when the trace ended",
+	  NULL, false },
+	{ "clean_ns", "ns", "from the first destroy until every page of the destroyed domains was "
+	  "scrubbed and free", "every destroyed page became clean before the run ended", false },
+	{ "dirty_pages_end", "pages", "pages still dirty, being scrubbed or owned by dying domains "
+	  "at the end", NULL, false },
+	{ "pages_freed", "pages", "pages relinquished by dying domains", NULL, false },
+	{ "pages_scrubbed", "pages", "pages scrubbed, by anyone (the three scrubbed_by_*)", NULL,
+	  false },
+	{ "scrubbed_by_free", "pages", "pages scrubbed inside the free path (sync, or a deferral's "
+	  "fallback)", NULL, false },
+	{ "scrubbed_by_scrubbers", "pages", "pages scrubbed by scrubbers (tasklets or idle pCPUs)",
+	  NULL, false },
+	{ "scrubbed_by_alloc", "pages", "pages scrubbed by the allocation that took them "
+	  "(on-alloc)", NULL, false },
+	{ "backlog_peak_pages", "pages", "largest scrub backlog (dirty pages queued) at one "
+	  "instant", NULL, false },
+	{ "lock_acquisitions", "count", "acquisitions of the lock guarding the dirty pages, by all "
+	  "holders", NULL, false },
+	{ "lock_contended", "count", "acquisitions that had to wait for another holder", NULL,
+	  false },
+	{ "lock_wait_ns", "ns", "sum over all acquisitions of the time spent waiting for the lock "
+	  "(all pCPUs: can exceed the run's length)", NULL, false },
+	{ "lock_wait_max_ns", "ns", "longest single wait for the lock", NULL, false },
+	{ "lock_wait_destroy_ns", "ns", "part of lock_wait_ns the destroy itself waited", NULL,
+	  false },
+	{ "kicks", "count", "times the free path asked for scrubbers (backlog reached kick_pages)",
+	  NULL, false },
+	{ "scrubber_wakeups", "count", "scrubbers woken on other pCPUs", NULL, false },
+	{ "empty_wakeups", "count", "scrubbers woken that found nothing to scrub", NULL, false },
+	{ "empty_grabs", "count", "lock acquisitions by a scrubber that found the list empty "
+	  "(the thundering herd)", NULL, false },
+	{ "batches", "count", "batches scrubbers detached from the dirty list", NULL, false },
+	{ "batch_max_ns", "ns", "longest time one scrubber spent on one batch", NULL, false },
+	{ "scrub_cpu_ns", "ns", "pCPU time of all scrubbers, summed over pCPUs (lock waits "
+	  "included)", NULL, false },
+	{ "tasklet_pcpu", "index", "pCPU the single tasklet ran on at the end", "policy deferred",
+	  false },
+	{ "tasklet_spin_ns", "ns", "time the single tasklet polled an empty list, from boot to "
+	  "the end of the run", "policy deferred", false },
+	{ "scrubbers_peak", "pCPUs", "most pCPUs scrubbing at one instant", NULL, false },
+	{ "guest_steal_ns", "ns", "scrubbing time taken from pCPUs that run guests (guest_pcpus), "
+	  "summed over pCPUs", NULL, false },
+	{ "cpu0_scrub_ns", "ns", "scrubbing time on pCPU 0 while a destroy was running", NULL,
+	  false },
+	{ "alloc_requests", "count", "allocation requests served", NULL, false },
+	{ "alloc_pages", "pages", "pages those requests allocated", NULL, false },
+	{ "alloc_waits", "count", "allocation requests that found too few clean pages and waited",
+	  NULL, false },
+	{ "alloc_wait_ns", "ns", "sum over served requests of each one's delay, request to served",
+	  NULL, false },
+	{ "alloc_wait_p99_ns", "ns", "99th-percentile delay of one allocation request", NULL,
+	  false },
+	{ "alloc_wait_max_ns", "ns", "longest delay of one allocation request", NULL, false },
+	{ "alloc_unserved", "count", "allocation requests still waiting at the end", NULL, false },
+	{ "alloc_refused", "count", "allocation requests refused (unknown or dying domain)", NULL,
+	  false },
+	{ "create_ns", "ns", "the domain created after the destroy: from its creation to its last "
+	  "page allocated", "the trace creates a domain after a destroy (destroy-create)", false },
+	{ "longest_stretch_ns", "ns", "longest non-preemptible stretch of destroy work on pCPU 0",
+	  NULL, false },
+	{ "stretches", "count", "non-preemptible stretches of destroy work over all destroys",
+	  NULL, false },
+	{ "softlockups", "count", "stretches longer than softlockup_ns", NULL, false },
+	{ "dom0_delayed_bursts", "count", "dom0 ticks (every dom0_period_ns on pCPU 0) that fell "
+	  "inside a destroy stretch and waited for its end", NULL, false },
+	{ "dom0_wait_ns", "ns", "sum over all delayed dom0 ticks of each one's wait (tick to end "
+	  "of the stretch); a sum over many ticks, so it can exceed the run's sim_time_ns", NULL,
+	  false },
+	{ "host_pages", "pages", "host memory the model was given (host_mb, or sized "
+	  "automatically plus spare_mb)", NULL, false },
+	{ "model_bytes_peak", "bytes", "most bytes the scrub model held at once", NULL, false },
+	{ "model_runs_peak", "runs", "most page runs the model held at once, all queues together",
+	  NULL, false },
+	{ "sync_fallbacks", "pages", "deferred pages scrubbed in the free path instead, for lack "
+	  "of memory to queue them", NULL, false },
+	METRIC_DEF_MODEL_ERRORS,
+	{ "domain_lookups", "count", "domains looked up by id", NULL, false },
+	{ "domain_probes", "count", "domains examined by those lookups (hash chain length)", NULL,
+	  false },
+	METRIC_DEF_IGNORED_RECORDS,
+	METRIC_DEF_IMPLICIT_DOMAINS,
+	{ "destroy_queue_full", "count", "destroy records dropped because the destroy queue was "
+	  "full", NULL, false },
+	METRIC_DEF_WORK,
+	{ SERIES_BACKLOG, "pages", "dirty plus in-flight pages over time", NULL, true },
+	{ SERIES_DYING, "pages", "pages owned by dying domains over time", NULL, true },
+	METRIC_DEF_END,
+};
+
 const struct model_driver scrub_driver = {
 	.name = "scrub",
 	.doc = "scrubbing a dying domain's memory (seed 001): sync, deferred tasklets, idle, on-alloc",
@@ -1037,4 +1137,5 @@ const struct model_driver scrub_driver = {
 	.handlers = &scrub_handlers,
 	.report = scrub_report,
 	.destroy = destroy_drv,
+	.metrics = scrub_metric_defs,
 };

@@ -1138,6 +1138,90 @@ static void shadow_destroy(void *ctx)
 	free(d);
 }
 
+/* What shadow_report() puts into the metrics: the models' counters summed over domains, then
+ * the driver's own (records seen, walks made).  A walk maps one guest path into the pool. */
+static const struct metric_def shadow_metric_defs[] = {
+	{ "shadow_faults", "count", "walks that built a shadow page or created a link", NULL,
+	  false },
+	{ "rebuilds", "count", "shadow pages built again after reclaim had zapped the same key",
+	  NULL, false },
+	{ "zaps", "count", "shadow pages torn down, by reclaim or guest frees (recycled + "
+	  "zaps_guest)", NULL, false },
+	{ "recycled", "count", "reclaim victims (KVM's mmu_recycled)", NULL, false },
+	{ "builds", "count", "shadow pages built", NULL, false },
+	{ "relinks", "count", "links made to a page already in the pool", NULL, false },
+	{ "zaps_guest", "count", "shadow pages torn down because the guest freed the table", NULL,
+	  false },
+	{ "roots_zapped", "count", "reclaim victims that were loaded roots", NULL, false },
+	{ "leaves_zapped", "count", "reclaim victims at level 1", NULL, false },
+	{ "parentless_zapped", "count", "reclaim victims with no parent PTE and no vCPU "
+	  "(unloaded roots, orphans)", NULL, false },
+	{ "root_reloads", "count", "vCPU root reloads forced by zapping a loaded root", NULL,
+	  false },
+	{ "reload_requests", "count", "zaps of a loaded root (each asks every vCPU to reload)",
+	  NULL, false },
+	{ "invalid_roots_freed", "count", "invalid roots freed when their last vCPU let go", NULL,
+	  false },
+	{ "invalid_peak", "pages", "most invalid roots in one pool at once", NULL, false },
+	{ "reclaim_stuck", "count", "walks refused because only loaded roots were left to zap",
+	  NULL, false },
+	{ "ept_walks", "count", "EPT walks of guest-physical frames (tdp=1; 0 otherwise)", NULL,
+	  false },
+	{ "ept_root_loads", "count", "EPT roots allocated at a vCPU's first entry (tdp=1; 0 "
+	  "otherwise)", NULL, false },
+	{ "state_bytes_peak", "bytes", "most bytes of per-domain and per-vCPU state, the driver's "
+	  "and the models' accounted bytes together", NULL, false },
+	{ "reclaims", "count", "make-room episodes of reclaim", NULL, false },
+	{ "pages_scanned", "pages", "shadow pages looked at while choosing victims, all reclaims",
+	  NULL, false },
+	{ "pages_scanned_per_reclaim_mean", "pages", "mean pages looked at per victim chosen",
+	  NULL, false },
+	{ "pages_scanned_per_reclaim_max", "pages", "most pages looked at for one victim", NULL,
+	  false },
+	{ "ptes_tested", "count", "parent PTEs whose accessed bit scans tested", NULL, false },
+	{ "ptes_cleared", "count", "accessed bits scans found set (and cleared)", NULL, false },
+	{ "overscans", "count", "victims chosen after the scan window held no candidate", NULL,
+	  false },
+	{ "overscan_extended", "count", "of those, windows that held only roots, so the scan "
+	  "looked further", NULL, false },
+	{ "walks", "count", "walks served (faults, accesses, root loads)", NULL, false },
+	{ "root_loads", "count", "cr3 loads the models served", NULL, false },
+	{ "occupancy_peak", "pages", "most shadow pages in one pool at once", NULL, false },
+	{ "occupancy_end", "pages", "shadow pages in all pools at the end", NULL, false },
+	{ "shadow_ns", "ns", "priced time of all shadow work (walks, builds, zaps, scans), summed "
+	  "over the run", NULL, false },
+	{ "fault_ns_mean", "ns", "mean priced time of a walk that built or linked (a shadow "
+	  "fault)", NULL, false },
+	{ "cr3_loads", "count", "cr3-load records replayed", NULL, false },
+	{ "page_faults", "count", "page-fault records replayed", NULL, false },
+	{ "pt_accesses", "count", "page-table access records replayed", NULL, false },
+	{ "pt_allocs", "count", "page-table allocation records replayed", NULL, false },
+	{ "pt_frees", "count", "page-table free records replayed", NULL, false },
+	{ "resume_walks", "count", "walks to a root's last leaf when a vCPU reloads it "
+	  "(resume_walk=1)", NULL, false },
+	{ "implicit_loads", "count", "root loads the driver made because a walk's vCPU had "
+	  "another root loaded", NULL, false },
+	{ "synthetic_target_walks", "count", "walks whose path ended in a synthetic table (the "
+	  "trace never allocated the target)", NULL, false },
+	{ "unknown_frees", "count", "tables freed that the trace never allocated", NULL, false },
+	{ "unknown_accesses", "count", "accesses to tables the trace never allocated", NULL,
+	  false },
+	{ "realloc_tables", "count", "tables allocated again without a free in between (a free "
+	  "the trace missed)", NULL, false },
+	{ "alloc_failed", "count", "walks refused for lack of memory (-ENOMEM)", NULL, false },
+	METRIC_DEF_MODEL_ERRORS,
+	{ "invariant_violations", "count", "domains whose shadow_check() failed at their end "
+	  "(must be 0)", NULL, false },
+	METRIC_DEF_IGNORED_RECORDS,
+	METRIC_DEF_IMPLICIT_DOMAINS,
+	{ "series_truncated", "flag", "1 if the occupancy series stopped early for lack of memory "
+	  "(the scalars stay exact)", NULL, false },
+	METRIC_DEF_WORK,
+	{ "occupancy", "pages", "shadow pages in the pool of the first domain that uses one, at "
+	  "every change", NULL, true },
+	METRIC_DEF_END,
+};
+
 const struct model_driver shadow_driver = {
 	.name = "shadow",
 	.doc = "shadow page-table pool with a limit and its reclaim (seed 003)",
@@ -1148,4 +1232,5 @@ const struct model_driver shadow_driver = {
 	.handlers = &shadow_handlers,
 	.report = shadow_report,
 	.destroy = shadow_destroy,
+	.metrics = shadow_metric_defs,
 };

@@ -570,6 +570,79 @@ static const char *const relinquish_policy_docs[] = {
 	NULL,
 };
 
+/*
+ * What report() puts into the metrics (rmap and relinquish share this driver and this table).
+ * A "stretch" is one non-preemptible run of a destroy on pCPU 0: a slice of relinquish_memory
+ * between preemption checks (the whole destroy for monolithic).
+ */
+static const struct metric_def sharing_metric_defs[] = {
+	{ "destroy_ns", "ns", "sum over completed domain destroys of each one's latency, from its "
+	  "start on pCPU 0 (after any earlier destroy) to the hypercall's return, preemptions and "
+	  "dom0 bursts in between included", NULL, false },
+	{ "destroy_max_ns", "ns", "longest single destroy latency", NULL, false },
+	{ "destroys", "count", "domain destroys completed", NULL, false },
+	{ "destroys_unfinished", "count", "destroys still queued when the trace ended", NULL, false },
+	{ "longest_stretch_ns", "ns", "longest non-preemptible stretch of destroy work on pCPU 0",
+	  NULL, false },
+	{ "stretches", "count", "non-preemptible stretches of destroy work (slices between "
+	  "preemption checks) over all destroys", NULL, false },
+	{ "softlockups", "count", "stretches longer than softlockup_ns (the hypervisor's CPU "
+	  "stuck without a preemption point)", NULL, false },
+	{ "dom0_delayed_bursts", "count", "dom0 bursts (one per dom0_period_ns tick on pCPU 0) "
+	  "that fell inside a destroy stretch and had to wait for its end", NULL, false },
+	{ "dom0_wait_ns", "ns", "sum over all delayed dom0 bursts of each one's wait (tick to end "
+	  "of the stretch); a sum over many bursts, so it can exceed the run's sim_time_ns", NULL,
+	  false },
+	{ "dom0_wait_max_ns", "ns", "longest wait of a single dom0 burst", NULL, false },
+	{ "dom0_softlockups", "count", "times the issuing dom0 vCPU was held inside the destroy "
+	  "hypercall without scheduling for longer than softlockup_ns (Linux's soft-lockup report; "
+	  "privcmd_preempt=1 lets it schedule at each continuation)", NULL, false },
+	{ "dom0_vcpu_held_max_ns", "ns", "longest time the issuing dom0 vCPU went without "
+	  "scheduling inside a destroy hypercall", NULL, false },
+	{ "unshares", "count", "copy-on-write breaks and explicit unshares that split a shared "
+	  "frame", NULL, false },
+	{ "unshare_p50_ns", "ns", "median latency of one unshare (its priced rmap work)", NULL,
+	  false },
+	{ "unshare_p99_ns", "ns", "99th-percentile latency of one unshare", NULL, false },
+	{ "unshare_max_ns", "ns", "longest single unshare", NULL, false },
+	{ "shares", "count", "successful share operations (a gfn mapped to a shared frame)", NULL,
+	  false },
+	{ "merges", "count", "shares of a gfn already backed by another multiply-shared frame "
+	  "that moved at least one tuple (share_pages merging two shared frames)", NULL, false },
+	{ "merged_tuples", "count", "(domain, gfn) tuples moved from a client frame to the source "
+	  "frame by merges", NULL, false },
+	{ "merge_ns", "ns", "sum over merges of each one's priced work", NULL, false },
+	{ "merge_max_ns", "ns", "longest single merge", NULL, false },
+	{ "frames_peak", "frames", "most shared frames alive at once", NULL, false },
+	{ "rmap_bytes_peak", "bytes", "most bytes the reverse maps held at once (all frames)",
+	  NULL, false },
+	{ "rmap_entries_peak", "entries", "most reverse-map entries alive at once", NULL, false },
+	{ "rmap_bytes_end", "bytes", "bytes the reverse maps hold at the end of the run", NULL,
+	  false },
+	{ "rmap_dup_pages_peak", "pages", "ksm-chain: most duplicate 4 KiB pages alive at once "
+	  "beyond each frame's own (0 for the other policies)", NULL, false },
+	{ "conversions_to_hash", "count", "reverse maps converted from a list to a hash table "
+	  "(hash, hash-grow)", NULL, false },
+	{ "conversions_to_list", "count", "reverse maps converted back from a hash table to a list",
+	  NULL, false },
+	{ "conversions_failed", "count", "conversions abandoned for lack of memory (the frame "
+	  "stayed a list)", NULL, false },
+	{ "conversions_deferred", "count", "conversions and hash-grow resize starts skipped "
+	  "because an iterator was active on the frame", NULL, false },
+	{ "resize_steps", "count", "hash-grow incremental migration steps", NULL, false },
+	{ "alloc_failed", "count", "reverse-map entry allocations that failed (-ENOMEM to the "
+	  "caller)", NULL, false },
+	{ "preemptions", "count", "relinquish slices that ended in -EAGAIN (a hypercall "
+	  "continuation)", NULL, false },
+	METRIC_DEF_MODEL_ERRORS,
+	METRIC_DEF_IGNORED_RECORDS,
+	METRIC_DEF_IMPLICIT_DOMAINS,
+	{ "cow_noop", "count", "writes or unshares of a gfn that was not shared (nothing to "
+	  "break)", NULL, false },
+	METRIC_DEF_WORK,
+	METRIC_DEF_END,
+};
+
 const struct model_driver rmap_driver = {
 	.name = "rmap",
 	.doc = "shared-frame reverse maps (seed 000): share, CoW unshare, destroy",
@@ -580,6 +653,7 @@ const struct model_driver rmap_driver = {
 	.handlers = &sharing_handlers,
 	.report = report,
 	.destroy = destroy,
+	.metrics = sharing_metric_defs,
 };
 
 const struct model_driver relinquish_driver = {
@@ -592,4 +666,5 @@ const struct model_driver relinquish_driver = {
 	.handlers = &sharing_handlers,
 	.report = report,
 	.destroy = destroy,
+	.metrics = sharing_metric_defs,
 };

@@ -357,6 +357,77 @@ static void superpage_destroy(void *ctx)
 	free(d);
 }
 
+/* What superpage_report() puts into the metrics.  Times are the priced work of the requests
+ * (the cost profile), summed over the run. */
+static const struct metric_def superpage_metric_defs[] = {
+	{ "map_ns", "ns", "sum over all map requests (mmu_update of a huge PMD) of their priced "
+	  "work", NULL, false },
+	{ "maps", "count", "map requests", NULL, false },
+	{ "map_mean_ns", "ns", "mean priced work of one map request (map_ns / maps)", NULL, false },
+	{ "maps_marked_path", "count", "successful maps that went through a mark (touched only the "
+	  "leading page)", NULL, false },
+	{ "forks", "count", "forks: a child's mapping of the whole region", NULL, false },
+	{ "fork_map_ns", "ns", "mean time to map the region into one child (fork_map_total_ns / "
+	  "forks)", NULL, false },
+	{ "fork_map_max_ns", "ns", "longest time to map the region into one child", NULL, false },
+	{ "fork_map_total_ns", "ns", "sum over forks of the time to map the region into the child",
+	  NULL, false },
+	{ "unmap_ns", "ns", "sum over unmap requests of their priced work", NULL, false },
+	{ "unmaps", "count", "unmap requests", NULL, false },
+	{ "mark_ns", "ns", "sum over mark requests of their priced work", NULL, false },
+	{ "marks", "count", "successful marks of a superpage", NULL, false },
+	{ "unmark_ns", "ns", "sum over unmark requests of their priced work", NULL, false },
+	{ "unmarks", "count", "successful unmarks", NULL, false },
+	{ "marks_ignored", "count", "mark and unmark requests the policy has no operation for "
+	  "(per-page)", NULL, false },
+	{ "pt_allocs", "count", "successful page-table allocations (pins) in the region", NULL,
+	  false },
+	{ "pt_rejected_marked", "count", "page-table attempts refused because the page belongs to "
+	  "a marked superpage", NULL, false },
+	{ "destroys", "count", "domain destroys", NULL, false },
+	{ "destroy_ns", "ns", "sum over destroys of their priced work", NULL, false },
+	{ "refcount_ops", "count", "page reference and type-count operations (work_refcount + "
+	  "work_page_put)", NULL, false },
+	{ "hypercalls", "count", "hypercalls issued (requests batched by hypercall_batch)", NULL,
+	  false },
+	{ "rejected", "count", "requests refused with an error, all kinds (the rejected_* sum)",
+	  NULL, false },
+	{ "rejected_map", "count", "map requests refused", NULL, false },
+	{ "rejected_unmap", "count", "unmap requests refused", NULL, false },
+	{ "rejected_mark", "count", "mark requests refused", NULL, false },
+	{ "rejected_unmark", "count", "unmark requests refused", NULL, false },
+	{ "rejected_pt", "count", "page-table allocation and free requests refused", NULL, false },
+	{ "rejected_other", "count", "other requests refused (page alloc and free, fork, domain "
+	  "records)", NULL, false },
+	{ "invariant_violations", "count", "superpage_check() failures: underflows + path_mismatch "
+	  "+ leaks (must be 0 with unmark_busy_check = 1)", NULL, false },
+	{ "underflows", "count", "count decrements refused because the count was already 0", NULL,
+	  false },
+	{ "path_mismatch", "count", "L2 entries released through another path than the one that "
+	  "validated them (unmark_busy_check = 0)", NULL, false },
+	{ "leaks", "pages", "pages with a count left after their domain was destroyed", NULL,
+	  false },
+	{ "alloc_failed", "count", "requests refused for lack of memory", NULL, false },
+	{ "state_bytes_peak", "bytes", "most bytes the model held at once", NULL, false },
+	{ "pages_live_end", "pages", "pages still allocated to domains at the end", NULL, false },
+	METRIC_DEF_IGNORED_RECORDS,
+	METRIC_DEF_IMPLICIT_DOMAINS,
+	{ "lowmem_superpages", "count", "superpages populated as guest lowmem (a standing writable "
+	  "type count per page)", "lowmem_pct or mark_max_tc set", false },
+	{ "marks_busy", "count", "marks refused -EBUSY", "lowmem_pct or mark_max_tc set", false },
+	{ "marks_busy_lowmem", "count", "of those, on lowmem superpages no L2 entry mapped per "
+	  "page: refused for the standing count alone", "lowmem_pct or mark_max_tc set", false },
+	{ "unmarks_busy", "count", "unmarks refused -EBUSY", "lowmem_pct or mark_max_tc set", false },
+	{ "unmarks_busy_unmapped", "count", "of those, while no marked-path mapping remained (the "
+	  "busy check misread a standing count)", "lowmem_pct or mark_max_tc set", false },
+	{ "lowmem_pt_remaps", "count", "page-table pins of lowmem pages whose writable direct "
+	  "mapping was dropped first", "lowmem_pct or mark_max_tc set", false },
+	METRIC_DEF_WORK,
+	{ "fork_map_ns", "ns", "time to map the region into each child, one point per fork at the "
+	  "fork's time", NULL, true },
+	METRIC_DEF_END,
+};
+
 const struct model_driver superpage_driver = {
 	.name = "superpage",
 	.doc = "superpage reference counting under a fork storm (seed 002)",
@@ -367,4 +438,5 @@ const struct model_driver superpage_driver = {
 	.handlers = &superpage_handlers,
 	.report = superpage_report,
 	.destroy = superpage_destroy,
+	.metrics = superpage_metric_defs,
 };

@@ -18,6 +18,7 @@ static const struct {
 	{ "plot", cmd_plot, "plots from the results database (gnuplot): line, heatmap, cdf, ..." },
 	{ "report", cmd_report, "one HTML page for a sweep: configuration, provenance, plots" },
 	{ "calibrate", cmd_calibrate, "fit a cost profile to the models measured in the kernel module" },
+	{ "metrics", cmd_metrics, "what each metric of a model's runs means: name, unit, meaning" },
 	{ "validate", cmd_validate, "predicted against measured: a cost profile and the simulator" },
 };
 

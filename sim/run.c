@@ -362,6 +362,13 @@ int run_store(const struct run *r, struct store *st, const char *sweep_id,
 	rec.params = params;
 	rec.nparams = idp.n;
 	rec.metrics = &r->mx;
+	{
+		/* what the metrics mean, first: a failure leaves no run half-described */
+		const struct metric_def *defs[2] = { metric_defs_common, r->drv->metrics };
+
+		if (store_put_metric_defs(st, r->drv->name, defs, 2, err, errlen))
+			return -1;
+	}
 	rc = store_put_run(st, &rec, err, errlen);
 	return rc < 0 ? -1 : rc;
 }

@@ -1235,6 +1235,13 @@ static int merge_find_conflict(struct store *st, const char *in_path, int *rcp,
 	return 0;
 }
 
+/* the metric_defs table (docs/schema.md), created with a database's first run */
+#define METRIC_DEFS_DDL "metric_defs (\n" \
+	"  model TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,\n" \
+	"  unit TEXT NOT NULL, doc TEXT NOT NULL, reported_when TEXT,\n" \
+	"  ord INTEGER NOT NULL, PRIMARY KEY (model, kind, name))"
+static int merge_metric_defs(struct store *st);
+
 static int merge_txn(struct store *st, void *arg, char *err, size_t errlen)
 {
 	static const char *const copy_sql[] = {
@@ -1303,6 +1310,9 @@ static int merge_txn(struct store *st, void *arg, char *err, size_t errlen)
 		if (strncmp(copy_sql[i], "INSERT INTO main.runs", 21) == 0)
 			a->copied = (size_t)sqlite3_changes(st->db);
 	}
+	rc = merge_metric_defs(st);
+	if (rc)
+		goto sqlerr;
 	return 0;
 sqlerr:
 	st->busy = is_busy(rc);
@@ -1369,4 +1379,150 @@ int store_merge(struct store *st, const char *in_path, size_t *copied, size_t *s
 	if (skipped)
 		*skipped = a.skipped;
 	return 0;
+}
+
+/* ---- metric definitions ------------------------------------------------------------------ */
+
+static int merge_metric_defs(struct store *st)
+{
+	int rc, have = 0;
+	char *t = query_text(st->db, "SELECT count(*) FROM src.sqlite_master "
+			     "WHERE type = 'table' AND name = 'metric_defs'", &rc);
+
+	if (t)
+		have = atoi(t);
+	free(t);
+	if (rc || !have)
+		return rc;	/* a source from before metric_defs: nothing to copy */
+	rc = sqlite3_exec(st->db, "CREATE TABLE IF NOT EXISTS main." METRIC_DEFS_DDL, NULL, NULL,
+			  NULL);
+	if (!rc)	/* a model the target describes already keeps its definitions */
+		rc = sqlite3_exec(st->db, "INSERT INTO main.metric_defs SELECT * FROM src.metric_defs "
+				  "WHERE model NOT IN (SELECT model FROM main.metric_defs)", NULL, NULL,
+				  NULL);
+	if (!rc)
+		rc = sqlite3_exec(st->db, "INSERT OR IGNORE INTO main.meta(key, value) SELECT key, "
+				  "value FROM src.meta WHERE key LIKE 'metric_defs_digest:%'", NULL,
+				  NULL, NULL);
+	return rc;
+}
+
+struct defs_arg {
+	const char *model;
+	const struct metric_def *const *tables;
+	size_t ntables;
+	const char *key;      /* meta key holding the digest of what is stored for the model */
+	const char *digest;
+};
+
+static int put_defs_txn(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct defs_arg *a = arg;
+	const struct metric_def *m;
+	sqlite3_stmt *s = NULL;
+	size_t t;
+	int rc;
+
+	/* created here, not in schema_sql: a database of an earlier memsim gets it on its
+	 * first new run, and one that never gets a run stays as it was */
+	rc = sqlite3_exec(st->db, "CREATE TABLE IF NOT EXISTS " METRIC_DEFS_DDL, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db, "DELETE FROM metric_defs WHERE model = ?", -1, &s,
+					NULL);
+	if (rc == SQLITE_OK) {
+		bind_text(s, 1, a->model);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(st->db);
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO metric_defs(model, name, "
+					"kind, unit, doc, reported_when, ord) VALUES (?, ?, ?, ?, ?, ?, ?)",
+					-1, &s, NULL);
+	for (t = 0, rc = rc ? rc : SQLITE_DONE; t < a->ntables && rc == SQLITE_DONE; t++) {
+		for (m = a->tables[t]; m && m->name && rc == SQLITE_DONE; m++) {
+			bind_text(s, 1, a->model);
+			bind_text(s, 2, m->name);
+			bind_text(s, 3, m->series ? "series" : "scalar");
+			bind_text(s, 4, m->unit);
+			bind_text(s, 5, m->doc);
+			bind_text(s, 6, m->when);
+			sqlite3_bind_int64(s, 7, (sqlite3_int64)(m - a->tables[t]) + 1000 * (sqlite3_int64)t);
+			rc = sqlite3_step(s);
+			sqlite3_reset(s);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE) {
+		rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+					-1, &s, NULL);
+		if (rc == SQLITE_OK) {
+			bind_text(s, 1, a->key);
+			bind_text(s, 2, a->digest);
+			rc = sqlite3_step(s);
+			sqlite3_finalize(s);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		st->busy = is_busy(rc) || is_busy(sqlite3_errcode(st->db));
+		seterr(err, errlen, "%s: metric_defs: %s", st->path, db_err(st));
+		return -1;
+	}
+	return 0;
+}
+
+/* FNV-1a over every field, so a changed definition is written again. */
+static uint64_t defs_digest(const struct metric_def *const *tables, size_t ntables)
+{
+	uint64_t h = 14695981039346656037ULL;
+	const struct metric_def *m;
+	size_t t;
+
+	for (t = 0; t < ntables; t++) {
+		for (m = tables[t]; m && m->name; m++) {
+			const char *f[5] = { m->name, m->unit, m->doc, m->when ? m->when : "",
+					     m->series ? "s" : "v" };
+			unsigned i;
+
+			for (i = 0; i < 5; i++) {
+				const char *c;
+
+				for (c = f[i]; ; c++) {
+					h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+					if (!*c)
+						break;
+				}
+			}
+		}
+	}
+	return h;
+}
+
+int store_put_metric_defs(struct store *st, const char *model,
+			  const struct metric_def *const *tables, size_t ntables,
+			  char *err, size_t errlen)
+{
+	struct defs_arg a = { model, tables, ntables, NULL, NULL };
+	char key[128], dig[17];
+	sqlite3_stmt *s = NULL;
+	bool same = false;
+
+	hex64(defs_digest(tables, ntables), dig);
+	snprintf(key, sizeof(key), "metric_defs_digest:%s", model);
+	a.key = key;
+	a.digest = dig;
+	/* most runs find their model's definitions stored already: a read, no write */
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL) ==
+	    SQLITE_OK) {
+		bind_text(s, 1, key);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			const char *v = (const char *)sqlite3_column_text(s, 0);
+
+			same = v && !strcmp(v, dig);
+		}
+	}
+	sqlite3_finalize(s);
+	if (same)
+		return 0;
+	return with_write_txn(st, put_defs_txn, &a, err, errlen) < 0 ? -1 : 0;
 }

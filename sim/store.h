@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "metric_defs.h"
 #include "metrics.h"
 
 struct store;
@@ -70,6 +71,14 @@ int store_put_run(struct store *st, const struct run_record *run, char *err, siz
 /* After store_put_run() returned -1: true if the run was refused (a conflict, an invalid
  * record), false if the database failed (I/O, a full disk, a lock never released). */
 bool store_put_failed_on_conflict(const struct store *st);
+/*
+ * Stores what model's metrics mean (table metric_defs, one row per entry of the NULL-name
+ * terminated tables; docs/schema.md), replacing what an earlier memsim stored for the model.
+ * Nothing is written when the stored definitions are these already.  0, or -1 + message.
+ */
+int store_put_metric_defs(struct store *st, const char *model,
+			  const struct metric_def *const *tables, size_t ntables,
+			  char *err, size_t errlen);
 /* 1 if the run id is present, 0 if not, -1 on error. */
 int store_has_run(struct store *st, const char *run_id);
 

@@ -109,6 +109,12 @@ expect_status 0 pareto_forced_linear "$MEMSIM" plot pareto --db "$db" --where tr
 	--x walk_ns --y stretch_ns --log none -o "$TMP/plin.svg"
 expect_grep pareto_log_none_is_linear '<text> 50</text>' "$TMP/plin.svg"
 
+# ---- demo-plots.sh names files by the trace's base name, not its mangled path ------------------
+sh "$top/analysis/demo-plots.sh" "$MEMSIM" "$db" "$TMP/demo" >"$TMP/demo.out" 2>&1
+if [ -f "$TMP/demo/runs-shadow-fork-tar.mst-series.png" ] && ! ls "$TMP/demo" | grep -q '_some_'; then
+	ok demo_plot_files_named_by_trace_base_name
+else bad demo_plot_files_named_by_trace_base_name "$(ls "$TMP/demo" | tr '\n' ' ')"; fi
+
 # ---- the superpage series' clock -------------------------------------------------------------
 # each fork's point is stamped when the vCPU starts it, after the work before it: forks are at
 # least one fork's mapping time apart (the trace's own stamps are ~10 ms apart)

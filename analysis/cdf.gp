@@ -6,4 +6,4 @@
 load adir.'/common.gp'
 set yrange [0:1.02]
 set key inside right bottom
-plot for [i=1:n] datafile index (i-1) using 1:2 with steps lt i title names[i]
+plot for [i=1:n] datafile index (i-1) using 1:2 with steps lt i lc rgb pc[i] title names[i]

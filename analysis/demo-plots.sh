@@ -28,7 +28,7 @@ plot() { # FILE KIND ARGS...: one plot, a note if it does not apply
 		echo "  (skipped $file: $(head -c 200 "$out/.err"))"
 	fi
 }
-# a file name from free text (trace paths, scenario names)
+# a file name from free text (trace base names, scenario names)
 slug() { printf '%s' "$1" | tr -c 'A-Za-z0-9._-' '_' | cut -c1-60; }
 q() { sqlite3 -readonly "$db" "$1" 2>/dev/null; }
 # text from the database inside an SQL string literal (a merged shard is untrusted input)
@@ -64,7 +64,7 @@ while IFS='|' read -r model trace; do
 	relinquish) x=destroy_ns y=longest_stretch_ns ;;
 	*) x= y= ;;
 	esac
-	f="runs-$model-$(slug "$trace")"
+	f="runs-$model-$(slug "$(basename "$trace")")"   # the trace by its base name, not its path
 	wt="trace='$qt'"   # quoted for --where, its quotes doubled as for SQL
 	if [ -n "$x" ]; then
 		plot "$f-pareto.png" pareto --where model="$model" --where "$wt" --x "$x" --y "$y"

@@ -19,7 +19,7 @@ if (zmin < zmax) { set cbrange [zmin:zmax] }
 if (logz) { set logscale cb }
 set multiplot layout 1,n title plottitle noenhanced font ',11'
 do for [i=1:n] {
-    set title names[i] noenhanced
+    set title names[i] noenhanced tc rgb pc[i]
     # one colour scale for all panels: shown once, beside the last
     if (i < n) { unset colorbox } else { set colorbox }
     if (showlabels) {

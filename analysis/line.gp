@@ -13,6 +13,6 @@ if (exists('nx') && nx > 0) {
     set xrange [-0.5:nx-0.5]
 }
 set style fill transparent solid 0.18 noborder
-plot for [i=1:n] datafile index (i-1) using 1:3:4 with filledcurves lt lc_of[i] notitle, \
-     for [i=1:n] datafile index (i-1) using 1:2 with linespoints lt lc_of[i] dt dt_of[i] \
+plot for [i=1:n] datafile index (i-1) using 1:3:4 with filledcurves lt lc_of[i] lc rgb pc[i] notitle, \
+     for [i=1:n] datafile index (i-1) using 1:2 with linespoints lt lc_of[i] lc rgb pc[i] dt dt_of[i] \
          pt (5 + 2 * (dt_of[i] - 1)) title names[i]

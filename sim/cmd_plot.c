@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include <sqlite3.h>
 
 #include "cmds.h"
+#include "driver.h"
 #include "gnuplot.h"
 #include "param.h"
 #include "plot.h"
@@ -497,7 +499,7 @@ void plot_unit(const char *name, double maxabs, double *div, const char **unit)
 			*unit = "ms";
 		} else if (maxabs >= 1e3) {
 			*div = 1e3;
-			*unit = "us";
+			*unit = "\xc2\xb5s";	/* µs */
 		} else {
 			*unit = "ns";
 		}
@@ -515,12 +517,58 @@ void plot_unit(const char *name, double maxabs, double *div, const char **unit)
 		} else {
 			*unit = "bytes";
 		}
+	} else if (ends_with(name, "_pages") || strstr(name, "_pages_") || !strcmp(name, "occupancy") ||
+		   !strncmp(name, "pages_", 6)) {
+		*unit = "pages";	/* occupancy: the shadow pages a domain holds */
+	}
+}
+
+/*
+ * One colour per policy, the same in every plot and in the report: a policy's colour is
+ * fixed by its place in its model's policy list (so the policies of a model never share
+ * one), whatever else a selection holds.  A name no model lists gets one by its hash.
+ */
+static const char *const policy_palette[] = {
+	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+	"#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+};
+#define NPALETTE (sizeof(policy_palette) / sizeof(policy_palette[0]))
+
+const char *plot_policy_colour(const char *model, const char *policy)
+{
+	size_t i, j, pass;
+	uint32_t h = 2166136261u;
+
+	for (pass = 0; pass < 2; pass++)	/* pass 0: the run's model; 1: any model */
+		for (i = 0; model_drivers[i]; i++) {
+			if (!pass && (!model || strcmp(model_drivers[i]->name, model)))
+				continue;
+			for (j = 0; model_drivers[i]->policies[j]; j++)
+				if (!strcmp(model_drivers[i]->policies[j], policy))
+					return policy_palette[j % NPALETTE];
+		}
+	for (; *policy; policy++)
+		h = (h ^ (unsigned char)*policy) * 16777619u;
+	return policy_palette[h % NPALETTE];
+}
+
+/* array var[1..n]: the colour of each block's policy (pol[i]) */
+static void gp_colours(FILE *f, const char *var, const char *model, const char *const *pol,
+		       size_t n)
+{
+	size_t i;
+	char name[64];
+
+	fprintf(f, "array %s[%zu]\n", var, n ? n : 1);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s[%zu]", var, i + 1);
+		gp_str(f, name, plot_policy_colour(model, pol[i]));
 	}
 }
 
 void plot_label(const char *name, const char *unit, char *buf, size_t len)
 {
-	static const char *const strip[] = { "_ns", "_bytes" };
+	static const char *const strip[] = { "_ns", "_bytes", "_pages" };
 	size_t i, n = strlen(name), off;
 
 	for (i = 0; i < sizeof(strip) / sizeof(strip[0]); i++) {
@@ -660,9 +708,27 @@ static void title_context(const struct info *in, const char *extra, char *buf, s
 	off = (size_t)snprintf(buf, len, "%s ", in->policies.n > 1 ? "policies" : "policy");
 	for (i = 0; i < in->policies.n && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", in->policies.v[i]);
+	/* traces by their base names: a path says where a file was, not what it is */
 	if (off < len)
-		off += (size_t)snprintf(buf + off, len - off, "; trace %s; profile %s", in->traces,
-					in->profiles);
+		off += (size_t)snprintf(buf + off, len - off, "; trace%s ",
+					strchr(in->traces, ',') ? "s" : "");
+	{
+		const char *t = in->traces;
+
+		while (*t && off < len) {
+			size_t l = strcspn(t, ",");
+			const char *b = t, *q;
+
+			for (q = t; q < t + l; q++)
+				if (*q == '/' && q + 1 < t + l)
+					b = q + 1;
+			off += (size_t)snprintf(buf + off, len - off, "%s%.*s", t == in->traces ? "" :
+						", ", (int)(t + l - b), b);
+			t += l + (t[l] == ',');
+		}
+	}
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off, "; profile %s", in->profiles);
 	if (extra && *extra && off < len)
 		snprintf(buf + off, len - off, "; %s", extra);
 }
@@ -940,6 +1006,14 @@ static int plot_line(sqlite3 *db, const struct plot_opts *o, const struct info *
 	for (i = 0; i < lines.n; i++)
 		fprintf(g.pre, "lc_of[%zu] = %zu\ndt_of[%zu] = %zu\n", i + 1, lc_of[i], i + 1,
 			dt_of[i]);
+	{
+		const char **lp = xrealloc(NULL, (lines.n ? lines.n : 1) * sizeof(*lp));
+
+		for (i = 0; i < lines.n; i++)
+			lp[i] = pols.v[lc_of[i] - 1];
+		gp_colours(g.pre, "pc", in->models, lp, lines.n);
+		free(lp);
+	}
 	fprintf(g.pre, "nx = %zu\n", numeric ? 0 : xcats.n);
 	if (!numeric)
 		gp_array(g.pre, "xl", &xcats, true);
@@ -1122,6 +1196,7 @@ static int plot_heatmap(sqlite3 *db, const struct plot_opts *o, const struct inf
 	fprintf(g.pre, "zmin = %.10g\nzmax = %.10g\nlogz = %d\n", zmin / div, zmax / div,
 		auto_log(o->logy, zmin, zmax, 1000));
 	gp_array(g.pre, "names", &pol, false);
+	gp_colours(g.pre, "pc", in->models, (const char *const *)pol.v, pol.n);
 	gp_array(g.pre, "xl", &xs, true);
 	gp_array(g.pre, "yl", &ys, true);
 	snprintf(what, sizeof(what), "%s over %s x %s", zl, x, y);
@@ -1228,6 +1303,7 @@ static int plot_cdf(sqlite3 *db, const struct plot_opts *o, const struct info *i
 	}
 	fprintf(g.pre, "n = %zu\n", lines.n);
 	gp_array(g.pre, "names", &lines, false);
+	gp_colours(g.pre, "pc", in->models, (const char *const *)lines.v, lines.n);
 	snprintf(what, sizeof(what), "distribution of %s %s", xl,
 		 o->series ? "samples over the selected runs" : "across runs");
 	make_title(o, in, what, NULL, title, sizeof(title));
@@ -1247,19 +1323,43 @@ out:
 
 /* ---- series ----------------------------------------------------------------------------- */
 
+/* Decimation of one run's series: the minimum and maximum of each pixel column. */
+struct column {
+	long col;                 /* -1: none yet */
+	double tmin, vmin, tmax, vmax;   /* (t, v) of the minimum and of the maximum */
+};
+
+static void column_flush(FILE *f, struct column *c, double tdiv, double vdiv)
+{
+	if (c->col < 0)
+		return;
+	/* in time order, so a step plot draws the fall and the rise where they happened */
+	if (c->tmin == c->tmax && c->vmin == c->vmax) {
+		fprintf(f, "%.10g %.10g\n", c->tmin / tdiv, c->vmin / vdiv);
+	} else if (c->tmin <= c->tmax) {
+		fprintf(f, "%.10g %.10g\n", c->tmin / tdiv, c->vmin / vdiv);
+		fprintf(f, "%.10g %.10g\n", c->tmax / tdiv, c->vmax / vdiv);
+	} else {
+		fprintf(f, "%.10g %.10g\n", c->tmax / tdiv, c->vmax / vdiv);
+		fprintf(f, "%.10g %.10g\n", c->tmin / tdiv, c->vmin / vdiv);
+	}
+	c->col = -1;
+}
+
 static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info *in,
 		       char *err, size_t errlen)
 {
 	struct binds b = { 0 };
-	struct strv runs = { 0 }, labels = { 0 };
-	char *name = NULL, xl[256], yl[256], title[2048], what[512], lab[512], extra[128];
-	double tdiv, vdiv, tmax = 0, vmax = 0;
+	struct strv runs = { 0 }, labels = { 0 }, pols = { 0 };
+	char *name = NULL, xl[256], yl[256], title[2048], what[512], lab[512], extra[256];
+	double tdiv, vdiv, tmax = 0, vmax = 0, tlo = INFINITY, thi = -INFINITY;
 	const char *tunit, *vunit;
 	sqlite3_stmt *s;
-	size_t skipped = 0;
+	size_t skipped = 0, npts[MAX_SERIES_RUNS] = { 0 }, ncols, i, decimated = 0;
+	struct column col = { .col = -1 };
 	struct gp g;
 	int rc, pass;
-	bool first = true;
+	bool first = true, decimate = false;
 
 	memset(&g, 0, sizeof(g));	/* gp_cleanup at out: is safe before gp_begin */
 	name = o->series ? xstrdup(o->series) :
@@ -1271,8 +1371,16 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 	}
 	if ((rc = check_name(db, "series", "name", "--series", name, err, errlen)))
 		goto out;
+	if (o->has_from && o->has_to && o->from_ns >= o->to_ns) {
+		seterr(err, errlen, "--from %llu ns is not before --to %llu ns",
+		       (unsigned long long)o->from_ns, (unsigned long long)o->to_ns);
+		rc = 2;
+		goto out;
+	}
+	/* the columns of the picture: more than two points in one can only paint it solid */
+	ncols = o->width ? o->width : 900;
 	b.series = name;
-	/* pass 0: which runs and the ranges; pass 1: the data */
+	/* pass 0: which runs, their points in the window, the ranges; pass 1: the data */
 	for (pass = 0; pass < 2; pass++) {
 		s = query_file(db, "plot-series.sql", &b, err, errlen);
 		if (!s) {
@@ -1282,8 +1390,12 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			const char *rid = (const char *)sqlite3_column_text(s, 0);
 			long ri = strv_find(&runs, rid);
-			double t = (double)sqlite3_column_int64(s, 2), v = sqlite3_column_double(s, 3);
+			sqlite3_int64 ti = sqlite3_column_int64(s, 2);
+			double t = (double)ti, v = sqlite3_column_double(s, 3);
 
+			if ((o->has_from && (uint64_t)ti < o->from_ns) ||
+			    (o->has_to && (uint64_t)ti > o->to_ns))
+				continue;
 			if (!pass) {
 				if (ri < 0) {
 					if (runs.n >= MAX_SERIES_RUNS) {
@@ -1291,24 +1403,52 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 						strv_push(&runs, rid);	/* marks it seen */
 						continue;
 					}
-					strv_push(&runs, rid);
+					ri = (long)strv_push(&runs, rid);
 				}
-				if (runs.n > MAX_SERIES_RUNS)
+				if (ri >= MAX_SERIES_RUNS)
 					continue;
+				npts[ri]++;
 				tmax = fmax(tmax, t);
+				tlo = fmin(tlo, t);
+				thi = fmax(thi, t);
 				vmax = fmax(vmax, fabs(v));
 				continue;
 			}
 			if (ri < 0 || ri >= MAX_SERIES_RUNS)	/* beyond the first runs */
 				continue;
 			if (ri != (long)labels.n - 1) {	/* a new run begins */
+				char *pol = plot_query_one(db, "SELECT policy FROM runs WHERE run_id = ?",
+							   rid);
+
+				column_flush(g.dat, &col, tdiv, vdiv);
 				if (!first)
 					fprintf(g.dat, "\n\n");
 				first = false;
 				run_label(db, rid, in, in->seeds > 1, lab, sizeof(lab));
 				strv_push(&labels, lab);
+				strv_push(&pols, pol ? pol : "?");
+				free(pol);
+				decimate = npts[ri] > 2 * ncols;
+				decimated += decimate;
 			}
-			fprintf(g.dat, "%.10g %.10g\n", t / tdiv, v / vdiv);
+			if (!decimate) {
+				fprintf(g.dat, "%.10g %.10g\n", t / tdiv, v / vdiv);
+				continue;
+			}
+			{
+				long c = thi > tlo ? (long)((t - tlo) / (thi - tlo) * (double)(ncols - 1))
+						   : 0;
+
+				if (c != col.col) {
+					column_flush(g.dat, &col, tdiv, vdiv);
+					col = (struct column){ c, t, v, t, v };
+				} else {
+					if (v < col.vmin)
+						col.vmin = v, col.tmin = t;
+					if (v > col.vmax)
+						col.vmax = v, col.tmax = t;
+				}
+			}
 		}
 		sqlite3_finalize(s);
 		if (rc != SQLITE_DONE) {
@@ -1321,14 +1461,23 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 			while (runs.n > MAX_SERIES_RUNS) {
 				free(runs.v[--runs.n]);
 			}
+			if (!runs.n) {
+				seterr(err, errlen, "series %s has no points in the selected runs between "
+				       "--from and --to", name);
+				rc = 1;
+				goto out;
+			}
 			plot_unit("t_ns", tmax, &tdiv, &tunit);
 			plot_unit(name, vmax, &vdiv, &vunit);
 			if ((rc = gp_begin(&g, o->out, o->data, o->width, o->height, err, errlen)))
 				goto out;
 			fprintf(g.dat, "# memsim plot series: %s; t (%s) value (%s)\n", name, tunit,
 				*vunit ? vunit : "units");
+			fprintf(g.dat, "# runs with more than %zu points in the window keep the minimum "
+				"and the maximum of each of %zu columns\n", 2 * ncols, ncols);
 		}
 	}
+	column_flush(g.dat, &col, tdiv, vdiv);
 	if (skipped && !o->quiet)
 		fprintf(stderr, "memsim plot: warning: %zu more runs have series %s; plotting the "
 			"first %d (narrow with --run or --where)\n", skipped, name, MAX_SERIES_RUNS);
@@ -1336,8 +1485,27 @@ static int plot_series(sqlite3 *db, const struct plot_opts *o, const struct info
 	plot_label(name, vunit, yl, sizeof(yl));
 	fprintf(g.pre, "n = %zu\n", labels.n);
 	gp_array(g.pre, "names", &labels, false);
+	gp_colours(g.pre, "pc", in->models, (const char *const *)pols.v, pols.n);
+	/* further runs of one policy keep its colour and take dashes 2, 3, ... */
+	fprintf(g.pre, "array dts[%zu]\n", labels.n ? labels.n : 1);
+	for (i = 0; i < labels.n; i++) {
+		size_t j, same = 0;
+
+		for (j = 0; j < i; j++)
+			same += !strcmp(pols.v[j], pols.v[i]);
+		fprintf(g.pre, "dts[%zu] = %zu\n", i + 1, 1 + same % 5);
+	}
 	snprintf(what, sizeof(what), "%s over time", yl);
-	snprintf(extra, sizeof(extra), "%zu run%s", labels.n, labels.n == 1 ? "" : "s");
+	{
+		size_t off = (size_t)snprintf(extra, sizeof(extra), "%zu run%s", labels.n,
+					      labels.n == 1 ? "" : "s");
+
+		if ((o->has_from || o->has_to) && off < sizeof(extra))
+			off += (size_t)snprintf(extra + off, sizeof(extra) - off, "; %.6g-%.6g %s",
+						tlo / tdiv, thi / tdiv, tunit);
+		if (decimated && off < sizeof(extra))
+			snprintf(extra + off, sizeof(extra) - off, "; min and max per pixel column");
+	}
 	make_title(o, in, what, extra, title, sizeof(title));
 	gp_str(g.pre, "plottitle", title);
 	gp_str(g.pre, "xlabel", xl);
@@ -1347,6 +1515,7 @@ out:
 	gp_cleanup(&g);
 	strv_free(&runs);
 	strv_free(&labels);
+	strv_free(&pols);
 	free(name);
 	return rc;
 }
@@ -1369,6 +1538,12 @@ static int cmp_cfg(const void *a, const void *b)
 		return p->y < q->y ? -1 : 1;
 	return strcmp(p->run, q->run);
 }
+
+/*
+ * A trade-off is read in ratios (10x less memory, 100x shorter stretches): an axis whose
+ * values span a decade or more is logarithmic, or the cheap end is squashed into the axis.
+ */
+#define PARETO_LOG_SPAN 10
 
 static int plot_pareto(sqlite3 *db, const struct plot_opts *o, const struct info *in,
 		       char *err, size_t errlen)
@@ -1436,8 +1611,8 @@ static int plot_pareto(sqlite3 *db, const struct plot_opts *o, const struct info
 	plot_label(my, yu, yl, sizeof(yl));
 	if ((rc = gp_begin(&g, o->out, o->data, o->width, o->height, err, errlen)))
 		goto out;
-	fprintf(g.pre, "logx = %d\nlogy = %d\n", auto_log(o->logx, xmin, xmax, 1000),
-		auto_log(o->logy, ymin, ymax, 1000));
+	fprintf(g.pre, "logx = %d\nlogy = %d\n", auto_log(o->logx, xmin, xmax, PARETO_LOG_SPAN),
+		auto_log(o->logy, ymin, ymax, PARETO_LOG_SPAN));
 	fprintf(g.dat, "# memsim plot pareto: x = %s (%s), y = %s (%s); one block per policy, "
 		"then the front\n", mx, xu, my, yu);
 	for (p = 0; p < pol.n; p++) {
@@ -1457,7 +1632,8 @@ static int plot_pareto(sqlite3 *db, const struct plot_opts *o, const struct info
 	{
 		/* label a front point only if it stands apart from the last labelled one (in
 		 * fractions of the axes, as drawn): a cluster gets one label, not a smudge */
-		bool lx = auto_log(o->logx, xmin, xmax, 1000), ly = auto_log(o->logy, ymin, ymax, 1000);
+		bool lx = auto_log(o->logx, xmin, xmax, PARETO_LOG_SPAN);
+		bool ly = auto_log(o->logy, ymin, ymax, PARETO_LOG_SPAN);
 		double sx = lx ? log(xmax / xmin) : xmax - xmin, sy = ly ? log(ymax / ymin) : ymax - ymin;
 		double px = NAN, py = NAN;
 
@@ -1483,6 +1659,7 @@ static int plot_pareto(sqlite3 *db, const struct plot_opts *o, const struct info
 	}
 	fprintf(g.pre, "n = %zu\n", pol.n);
 	gp_array(g.pre, "names", &pol, false);
+	gp_colours(g.pre, "pc", in->models, (const char *const *)pol.v, pol.n);
 	snprintf(what, sizeof(what), "%s against %s, %zu configurations, %zu on the front", yl,
 		 xl, n, nfront);
 	make_title(o, in, what, "means over repetitions", title, sizeof(title));
@@ -1559,6 +1736,7 @@ static void usage(FILE *out)
 		"usage: memsim plot KIND [--db FILE] [--sweep ID|last] [--where NAME=VALUE]...\n"
 		"                   [--metric M] [--x P] [--y P] [--by P] [--series S] [--run ID]\n"
 		"                   [--title T] [--log x|y|xy|none] [--size WxH] [--data FILE]\n"
+		"                   [--from TIME] [--to TIME]\n"
 		"                   -o OUT.png|OUT.svg\n"
 		"\n"
 		"kinds:\n"
@@ -1582,6 +1760,9 @@ static void usage(FILE *out)
 		"                     with = and != only (docs/sweeps.md)\n"
 		"  --log AXES         force logarithmic axes (default: when values span decades)\n"
 		"  --data FILE        keep a copy of the data file given to gnuplot\n"
+		"  --from, --to TIME  series: only the points in this window of simulated time (ns,\n"
+		"                     or 4ms, 300us, 2s).  A run with more than 2 points per pixel\n"
+		"                     column keeps the minimum and maximum of each column\n"
 		"  -o OUT             the picture; replaced only by a complete one (a failed plot\n"
 		"                     exits 1 and keeps an older OUT).  -o and --data follow a\n"
 		"                     symlink and refuse a directory, device or FIFO\n"
@@ -1592,7 +1773,7 @@ static void usage(FILE *out)
 int cmd_plot(int argc, char **argv)
 {
 	enum { O_DB = 256, O_SWEEP, O_WHERE, O_METRIC, O_X, O_Y, O_BY, O_SERIES, O_RUN, O_TITLE,
-	       O_LOG, O_SIZE, O_DATA, O_QUIET, O_HELP };
+	       O_LOG, O_SIZE, O_DATA, O_QUIET, O_HELP, O_FROM, O_TO };
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, O_DB },
 		{ "sweep", required_argument, NULL, O_SWEEP },
@@ -1607,6 +1788,8 @@ int cmd_plot(int argc, char **argv)
 		{ "log", required_argument, NULL, O_LOG },
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "data", required_argument, NULL, O_DATA },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "help", no_argument, NULL, O_HELP },
@@ -1637,6 +1820,16 @@ int cmd_plot(int argc, char **argv)
 		case O_DATA: o.data = optarg; break;
 		case O_QUIET: o.quiet = true; break;
 		case 'o': o.out = optarg; break;
+		case O_FROM:
+		case O_TO:
+			if (param_parse_value(optarg, PARAM_UNIT_NS, c == O_FROM ? &o.from_ns : &o.to_ns)) {
+				fprintf(stderr, "memsim plot: --%s %s: not a time (ns, or a whole "
+					"number with a unit: 4ms, 300us, 2s)\n",
+					c == O_FROM ? "from" : "to", optarg);
+				return EXIT_USAGE;
+			}
+			*(c == O_FROM ? &o.has_from : &o.has_to) = true;
+			break;
 		case O_WHERE:
 			if (o.nwhere == PLOT_MAX_WHERE) {
 				fprintf(stderr, "memsim plot: more than %d --where options\n",

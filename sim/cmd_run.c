@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sim/cmd_run.c — `memsim run`: one simulation, printed and optionally stored. */
+/* sim/cmd_run.c — `memsim run`: one simulation, printed, then stored (unless --no-db). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,11 +19,11 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: memsim run (--trace FILE | --scenario NAME) [--model M] [--policy P]\n"
 		"                  [--set NAME=VALUE]... [--seed N] [--profile NAME|FILE]\n"
-		"                  [--max-mem SIZE] [--db FILE] [--json] [--params]\n"
+		"                  [--max-mem SIZE] [--db FILE | --no-db] [--json] [--params]\n"
 		"\n"
 		"Replays a trace (or a generated scenario) through one model policy and prints its\n"
-		"metrics (times in ns, names ending in _ns).  With --db (or $MEMSIM_DB) the run is\n"
-		"stored in SQLite in one transaction.\n"
+		"metrics (times in ns, names ending in _ns), then stores the run in SQLite in one\n"
+		"transaction, like a sweep: in --db FILE, else $MEMSIM_DB, else ./memsim.db.\n"
 		"\n"
 		"  --trace FILE        a trace file in memsim format v1 (docs/trace-format.md); a\n"
 		"                      regular file (read twice: digest, then replay), not a FIFO\n"
@@ -43,8 +43,10 @@ static void usage(FILE *out)
 		"                      run that reaches it, or whose host allocation fails, exits 1\n"
 		"                      and stores nothing (docs/security.md, 4 and 11)\n"
 		"  --db FILE           store the run in this SQLite database (a regular file, or a\n"
-		"                      new one): opened and checked before the run; the results\n"
-		"                      are printed even if storing them fails (then exit 1)\n"
+		"                      new one; default $MEMSIM_DB, else ./memsim.db): opened and\n"
+		"                      checked before the run; the results are printed even if\n"
+		"                      storing them fails (then exit 1)\n"
+		"  --no-db             store nothing (only print the results)\n"
 		"  --json              print one JSON object: run_id, config, metrics, event_digest\n"
 		"  --params            list the parameters of --model (and --scenario) and exit\n"
 		"\nmodels and policies:\n");
@@ -87,6 +89,7 @@ int cmd_run(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'r' },
 		{ "profile", required_argument, NULL, 'P' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "no-db", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "params", no_argument, NULL, 'L' },
 		{ "max-mem", required_argument, NULL, 'M' },
@@ -95,7 +98,7 @@ int cmd_run(int argc, char **argv)
 	};
 	struct run_opts o = { .seed = 1 };
 	const char *db = getenv("MEMSIM_DB");
-	bool json = false, list_params = false, max_mem_set = false;
+	bool json = false, list_params = false, max_mem_set = false, no_db = false, db_opt = false;
 	char err[1024], store_err[1024], max_mem_how[160];
 	struct store *st = NULL;
 	struct run r;
@@ -123,7 +126,8 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 'P': o.profile = optarg; break;
-		case 'd': db = optarg; break;
+		case 'd': db = optarg; db_opt = true; break;
+		case 'N': no_db = true; break;
 		case 'j': json = true; break;
 		case 'L': list_params = true; break;
 		case 'M':
@@ -141,6 +145,15 @@ int cmd_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (no_db && db_opt) {
+		fprintf(stderr, "memsim run: --db and --no-db together: choose one\n");
+		return EXIT_USAGE;
+	}
+	/* stored where a sweep stores: --db, else $MEMSIM_DB, else ./memsim.db */
+	if (no_db)
+		db = NULL;
+	else if (!db || !*db)
+		db = "memsim.db";
 	if (optind < argc) {
 		fprintf(stderr, "memsim run: unexpected argument '%s' (see memsim run --help)\n", argv[optind]);
 		return EXIT_USAGE;
@@ -166,7 +179,7 @@ int cmd_run(int argc, char **argv)
 	}
 	/* the database is opened (created, checked) before the simulation: a bad --db costs
 	 * nothing, and a run is never computed only to be lost */
-	if (db && *db && !(st = store_open(db, err, sizeof(err)))) {
+	if (db && !(st = store_open(db, err, sizeof(err)))) {
 		fprintf(stderr, "memsim run: --db %s\n", err);
 		run_free(&r);
 		return EXIT_USAGE;

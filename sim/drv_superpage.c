@@ -18,6 +18,10 @@
  *   - A fork's mapping time is the time of the sp_map requests whose arg is the child's
  *     address space, from its fork record to the next fork (the seed's "mapped in the child
  *     on every fork").
+ *   - The vCPU's clock: a request starts at its record's time or when the vCPU finished the
+ *     one before, whichever is later, and takes its cost.  The fork_map_ns series is stamped
+ *     with this clock (a fork's start), so its time axis includes the mapping work itself:
+ *     a fork that costs 700 ms of mapping pushes the next one at least 700 ms later.
  *   - Every refused request (-errno from the model) is counted, never fatal: a guest may ask
  *     for anything.  invariant_violations must stay 0 with unmark_busy_check = 1.
  */
@@ -73,6 +77,7 @@ struct superpage_drv {
 	/* the fork being mapped */
 	bool in_fork;
 	uint64_t child, fork_t, fork_ns;
+	uint64_t clock_ns;        /* when the vCPU is free again (simulated time) */
 	struct fork_point *forks;
 	size_t nforks, cap_forks;
 	bool forks_truncated;
@@ -144,6 +149,9 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 	uint64_t ns;
 	int rc = 0;
 
+	/* the request starts when it is issued, or once the vCPU is done with the last one */
+	if (r->time_ns > d->clock_ns)
+		d->clock_ns = r->time_ns;
 	work_reset(&m->work);
 	switch (r->type) {
 	case TR_SP_MAP:
@@ -195,7 +203,7 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		end_fork(d);
 		d->in_fork = true;
 		d->child = r->arg;
-		d->fork_t = r->time_ns;
+		d->fork_t = d->clock_ns;
 		d->fork_ns = 0;
 		break;
 	case TR_DOMAIN_DESTROY:
@@ -203,6 +211,7 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		work_add(&m->work, WU_HYPERCALL, 1);   /* the toolstack's destroy domctl */
 		rc = superpage_domain_destroy(m, r->domain);
 		ns = take_work(d);
+		d->clock_ns += ns;
 		if (!rc) {
 			d->destroys++;
 			d->destroy_ns = sim_add(s, d->destroy_ns, ns, "the total time of the destroys");
@@ -215,6 +224,7 @@ static int on_record(struct sim *s, void *ctx, const struct trace_rec *r)
 		return 0;
 	}
 	ns = take_work(d);
+	d->clock_ns += ns;
 	d->op_n[op]++;
 	d->op_ns[op] = sim_add(s, d->op_ns[op], ns, "the total time of one kind of operation");
 	if (rc < 0)

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct store;
 
@@ -32,6 +33,8 @@ struct plot_opts {
 	const char *data;          /* also keep the data file here */
 	int logx, logy;            /* -1 automatic, 0 linear, 1 logarithmic */
 	unsigned width, height;    /* pixels (default 900 x 560) */
+	bool has_from, has_to;     /* series: a window of simulated time */
+	uint64_t from_ns, to_ns;
 	bool quiet;                /* no warnings on stderr */
 };
 
@@ -65,6 +68,9 @@ long plot_select(struct store *st, const char *sweep, const char *const *where,
  */
 void plot_unit(const char *name, double maxabs, double *div, const char **unit);
 void plot_label(const char *name, const char *unit, char *buf, size_t len);
+
+/* "#rrggbb": the colour of a policy, the same in every plot (its place in model's list). */
+const char *plot_policy_colour(const char *model, const char *policy);
 
 /* Reads analysis/NAME into a malloc'ed string, or NULL with a message. */
 char *plot_sql(const char *name, char *err, size_t errlen);

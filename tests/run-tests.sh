@@ -9,6 +9,12 @@ export MEMSIM="$top/$build/memsim"
 export MEMSIM_TOP="$top"
 export MEMSIM_BUILD="$top/$build"
 total_pass=0 total_fail=0
+# `memsim run` stores by default (./memsim.db): the suite's default database is a temporary
+# file, so no test writes into the tree; a test that wants another sets MEMSIM_DB itself
+suite_tmp=$(mktemp -d)
+trap 'rm -rf "$suite_tmp"' EXIT
+export MEMSIM_DB="$suite_tmp/memsim.db"
+stray_before=$(find "$top" -name memsim.db -not -path "$top/$build/*" 2>/dev/null | sort)
 logdir="$top/$build/test-logs"
 mkdir -p "$logdir"
 
@@ -47,6 +53,16 @@ for s in "$top"/tests/cli/*.sh; do
 	[ "$(basename "$s")" = lib.sh ] && continue   # sourced helpers, not a test
 	run_one "cli-$(basename "$s" .sh)" bash "$s"
 done
+# no test may leave a results database in the tree (a run without --db stores in ./memsim.db)
+stray_after=$(find "$top" -name memsim.db -not -path "$top/$build/*" 2>/dev/null | sort)
+if [ "$stray_after" != "$stray_before" ]; then
+	echo "FAIL no-stray-db: a test left a memsim.db in the tree:"
+	comm -13 <(echo "$stray_before") <(echo "$stray_after") | sed 's/^/    /'
+	total_fail=$((total_fail + 1))
+else
+	echo "ok   no-stray-db: no test left a memsim.db in the tree"
+	total_pass=$((total_pass + 1))
+fi
 echo "$total_pass $total_fail" >"$logdir/summary"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]

@@ -26,7 +26,7 @@ median() { sort -g | sed -n 2p; }
 
 cat "$dir/t.mst" >/dev/null   # warm the page cache
 dec=$(for i in 1 2 3; do cpu "$memsim" trace validate "$dir/t.mst"; done | median)
-rep=$(for i in 1 2 3; do cpu "$memsim" run --trace "$dir/t.mst" --model null; done | median)
+rep=$(for i in 1 2 3; do cpu "$memsim" run --no-db --trace "$dir/t.mst" --model null; done | median)
 python3 - "$records" "$bytes" "$dec" "$rep" <<'PY'
 import sys
 n, b, dec, rep = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])

@@ -4,6 +4,8 @@ set -u
 : "${MEMSIM:?run through tests/run-tests.sh}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# `memsim run` stores by default: each script's default database is its own temporary file
+export MEMSIM_DB="$TMP/default.db"
 PASS=0 FAIL=0
 ok()   { echo "ok $1"; PASS=$((PASS + 1)); }
 bad()  { echo "FAIL $1: $2"; FAIL=$((FAIL + 1)); }

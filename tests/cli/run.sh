@@ -62,4 +62,21 @@ if "$MEMSIM" trace gen one-frame --set n=2000 --set writes=100 --seed 1 -o "$TMP
 else
 	bad trace_gen_for_replay "$(cat "$TMP/err")"
 fi
+# where a run is stored: like a sweep, --db FILE, else $MEMSIM_DB, else ./memsim.db; --no-db
+# stores nothing.  The results are printed first in every case.
+mkdir -p "$TMP/where"
+( cd "$TMP/where" && env -u MEMSIM_DB "$MEMSIM" run --scenario smoke --set n=50 >"$TMP/where.out" 2>"$TMP/where.err" )
+expect_grep run_without_db_prints_results '^event_digest ' "$TMP/where.out"
+if [ -f "$TMP/where/memsim.db" ] && "$MEMSIM" db ls --db "$TMP/where/memsim.db" | grep -q smoke; then
+	ok run_without_db_stores_in_cwd_memsim_db
+else bad run_without_db_stores_in_cwd_memsim_db "no run in $TMP/where/memsim.db: $(cat "$TMP/where.err")"; fi
+( cd "$TMP/where" && MEMSIM_DB="$TMP/where/env.db" "$MEMSIM" run --scenario smoke --set n=60 >/dev/null 2>&1 )
+if "$MEMSIM" db ls --db "$TMP/where/env.db" 2>/dev/null | grep -q smoke; then ok run_stores_in_MEMSIM_DB
+else bad run_stores_in_MEMSIM_DB "no run in \$MEMSIM_DB"; fi
+mkdir -p "$TMP/nodb"
+( cd "$TMP/nodb" && MEMSIM_DB="$TMP/nodb/env.db" "$MEMSIM" run --no-db --scenario smoke --set n=50 >"$TMP/nodb.out" 2>&1 )
+if [ -z "$(ls -A "$TMP/nodb")" ] && grep -q '^event_digest ' "$TMP/nodb.out"; then ok run_no_db_stores_nothing
+else bad run_no_db_stores_nothing "$(ls -A "$TMP/nodb") $(head -c 300 "$TMP/nodb.out")"; fi
+expect_status 2 run_db_and_no_db_refused "$MEMSIM" run --no-db --db "$TMP/x.db" --scenario smoke
+expect_grep run_db_and_no_db_says_why 'choose one' "$TMP/err"
 finish

@@ -62,7 +62,7 @@ case " $got " in *" heavy= "*" n= "*) ok completion_of_parameters_includes_model
 # `script` gives the run a terminal for stderr; the first line is drawn at once with
 # MEMSIM_PROGRESS_AFTER_MS=0, so the test does not depend on how fast this machine is.
 on_tty() { script -qec "$*" /dev/null; }
-RUN1="$MEMSIM run --scenario smoke --model null"
+RUN1="$MEMSIM run --no-db --scenario smoke --model null"   # stores nothing: stderr is only progress
 MEMSIM_PROGRESS_AFTER_MS=0 on_tty "$RUN1 >/dev/null" >"$TMP/tty" 2>&1
 expect_grep progress_line_on_a_terminal 'memsim: [0-9]+ records, [0-9]+ events, sim time' "$TMP/tty"
 on_tty "$RUN1 >/dev/null" >"$TMP/tty" 2>&1

@@ -2,6 +2,7 @@
 /* tests/unit/test_plot.c — the arithmetic behind memsim plot: units, labels, intervals. */
 #include <math.h>
 
+#include "driver.h"
 #include "plot.h"
 #include "test.h"
 
@@ -18,7 +19,7 @@ TEST(times_scale_to_the_largest_unit_below_the_maximum)
 	plot_unit("destroy_ns", 999, &div, &u);
 	CHECK(div == 1 && !strcmp(u, "ns"));
 	plot_unit("destroy_ns", 2.5e3, &div, &u);
-	CHECK(div == 1e3 && !strcmp(u, "us"));
+	CHECK(div == 1e3 && !strcmp(u, "\xc2\xb5s"));	/* µs */
 	plot_unit("destroy_ns", 7.2e8, &div, &u);
 	CHECK(div == 1e6 && !strcmp(u, "ms"));
 	plot_unit("destroy_ns", 4.2e11, &div, &u);
@@ -36,6 +37,43 @@ TEST(sizes_scale_by_powers_of_1024)
 	CHECK(div == 1048576.0 && !strcmp(u, "MiB"));
 	plot_unit("rmap_bytes_end", 5 * 1073741824.0, &div, &u);
 	CHECK(div == 1073741824.0 && !strcmp(u, "GiB"));
+}
+
+TEST(pages_are_pages)
+{
+	double div;
+	const char *u;
+	char b[128];
+
+	plot_unit("occupancy", 60, &div, &u);	/* the shadow pool's series */
+	CHECK(div == 1 && !strcmp(u, "pages"));
+	plot_unit("scrub_backlog_pages", 1e6, &div, &u);
+	CHECK(div == 1 && !strcmp(u, "pages"));
+	plot_unit("rmap_dup_pages_peak", 10, &div, &u);
+	CHECK(!strcmp(u, "pages"));
+	plot_unit("pages_freed", 10, &div, &u);
+	CHECK(!strcmp(u, "pages"));
+	plot_label("scrub_backlog_pages", "pages", b, sizeof(b));
+	CHECK(!strcmp(b, "scrub backlog (pages)"));
+}
+
+TEST(a_policy_has_one_colour_and_a_model_s_policies_differ)
+{
+	size_t i, j, k;
+
+	/* the same whatever else is plotted, and found by name when the model is unknown */
+	CHECK(!strcmp(plot_policy_colour("shadow", "clock"), "#2ca02c"));
+	CHECK(!strcmp(plot_policy_colour(NULL, "clock"), plot_policy_colour("shadow", "clock")));
+	CHECK(!strcmp(plot_policy_colour("superpage", "per-page"), "#1f77b4"));
+	CHECK(!strcmp(plot_policy_colour("hinting", "per-page"), "#d62728"));
+	CHECK(plot_policy_colour("shadow", "no-such-policy")[0] == '#');
+	for (i = 0; model_drivers[i]; i++)
+		for (j = 0; model_drivers[i]->policies[j]; j++)
+			for (k = 0; k < j; k++)
+				CHECK(strcmp(plot_policy_colour(model_drivers[i]->name,
+								model_drivers[i]->policies[j]),
+					     plot_policy_colour(model_drivers[i]->name,
+								model_drivers[i]->policies[k])));
 }
 
 TEST(counts_have_no_unit)

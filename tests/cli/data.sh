@@ -55,8 +55,29 @@ assert any(p["key"] == "heavy" and p["value"] in (16, 128) for p in params)
 PY
 then ok json_outputs_parse_and_agree; else bad json_outputs_parse_and_agree "see above"; fi
 
+# trace info --json: the same counts as the text form
+expect_status 0 trace_gen_for_info "$MEMSIM" trace gen one-frame --set n=200 --set writes=50 -o "$TMP/t.mst"
+expect_status 0 trace_info_json_exits_0 "$MEMSIM" trace info "$TMP/t.mst" --json
+cp "$TMP/out" "$TMP/info.json"
+"$MEMSIM" trace info "$TMP/t.mst" >"$TMP/info.txt"
+if python3 - "$TMP/info.json" "$TMP/info.txt" <<'PY'
+import json, sys, re
+j = json.load(open(sys.argv[1])); t = open(sys.argv[2]).read()
+assert re.search(r"^records\s+%d\b" % j["records"], t, re.M), j["records"]
+assert re.search(r"^digest\s+%s$" % j["digest"], t, re.M)
+assert sum(j["records_by_type"].values()) == j["records"]
+for k, v in j["records_by_type"].items():
+    assert re.search(r"^\s+%s\s+%d$" % (k, v), t, re.M), k
+PY
+then ok trace_info_json_agrees_with_text; else bad trace_info_json_agrees_with_text "see above"; fi
+
 # the three pandas lines of docs/sweeps.md, as written there
-if python3 -c 'import pandas' 2>/dev/null; then
+# (Debian's python3-pandas is for /usr/bin/python3, which a pyenv python3 may shadow)
+py=
+for p in python3 /usr/bin/python3; do
+	if "$p" -c 'import pandas' 2>/dev/null; then py=$p; break; fi
+done
+if [ -n "$py" ]; then
 	sed -n '/^```python$/,/^```$/p' "$top/docs/sweeps.md" | sed '1d;$d' | grep -v '^#' >"$TMP/load.py"
 	lines=$(grep -c . "$TMP/load.py")
 	if [ "$lines" = 3 ]; then ok docs_pandas_snippet_is_three_lines; else bad docs_pandas_snippet_is_three_lines "$lines lines"; fi
@@ -66,7 +87,7 @@ assert str(df["heavy"].dtype).startswith("int"), df["heavy"].dtype
 assert sorted(df["heavy"].unique()) == [16, 128]
 assert df["destroy_ns"].dtype.kind in "if"
 PY
-	if (cd "$TMP" && MEMSIM_DB="$db" PATH="$(dirname "$MEMSIM"):$PATH" python3 load.py); then
+	if (cd "$TMP" && MEMSIM_DB="$db" PATH="$(dirname "$MEMSIM"):$PATH" "$py" load.py); then
 		ok docs_pandas_lines_load_a_typed_frame
 	else
 		bad docs_pandas_lines_load_a_typed_frame "see above"

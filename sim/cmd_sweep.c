@@ -7,9 +7,9 @@
  *      profile, --set values): every axis must name a parameter of the run, every point's
  *      values must be valid, before anything runs.
  *   2. The sweep id is a digest of the sweep's canonical specification (memsim version,
- *      model, trace base name and digest, profile, base seed, reps, fixed parameters, axes),
- *      so the same sweep typed again, resumed, or run as shards on other machines (the
- *      trace at another path) has the same id.
+ *      model, trace base name and digest, profile, base seed, fixed parameters, axes; not
+ *      reps), so the same sweep typed again, resumed, extended with more repetitions, or
+ *      run as shards on other machines (the trace at another path) has the same id.
  *   3. Every point of this shard is prepared: its run id (a digest of the run's whole
  *      configuration) is looked up in the database; points already stored are skipped.
  *   4. The rest is handed to --jobs worker processes.  A worker takes the next point from a

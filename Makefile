@@ -24,7 +24,8 @@ ASAN_BUILD ?= build-asan
 DEB_PKGS := build-essential pkg-config libsqlite3-dev sqlite3 libgsl-dev zlib1g-dev \
             libpfm4-dev gnuplot-nox qemu-system-x86 linux-headers-amd64 linux-image-amd64 \
             busybox-static parallel clang libclang-rt-14-dev llvm cpio xz-utils kmod \
-            python3 bc help2man tidy slurm-wlm munge openssh-server openssh-client rsync
+            python3 bc help2man tidy slurm-wlm munge openssh-server openssh-client rsync \
+            python3-pandas
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)

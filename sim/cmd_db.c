@@ -13,6 +13,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +22,19 @@
 #include "store.h"
 #include "cmds.h"
 #include "outfile.h"
+#include "util.h"
+#include "wide.h"
 
 static const char db_usage[] =
 	"usage: memsim db COMMAND [OPTIONS]\n"
-	"  ls     [--db FILE] [--sweep ID]      list runs, oldest first\n"
-	"  show   RUN_ID [--db FILE]            one run: provenance, config, params, metrics,\n"
+	"  ls     [--db FILE] [--sweep ID] [--json]  list runs, oldest first\n"
+	"  show   RUN_ID [--db FILE] [--json]   one run: provenance, config, params, metrics,\n"
 	"                                       series\n"
-	"  export --csv [--db FILE] [--what runs|metrics|params|series] [--sweep ID]\n"
-	"                                       CSV with a header row on stdout\n"
+	"  export --csv|--json [--db FILE] [--what runs|metrics|params|series] [--sweep ID]\n"
+	"                                       one table on stdout\n"
+	"  export --wide --csv|--json [--db FILE] [--sweep ID]\n"
+	"                                       one typed row per run, parameters and metrics\n"
+	"                                       as columns (for pandas, R, a spreadsheet)\n"
 	"  merge  OUT IN...                     copy the runs of each IN database into OUT\n"
 	"  init   [--db FILE]                   create an empty database\n"
 	"The database is --db FILE, else $MEMSIM_DB, else ./memsim.db.  Schema: docs/schema.md.\n"
@@ -86,6 +92,50 @@ static void csv_field(FILE *out, const char *v)
 	fputc('"', out);
 }
 
+/* Column i of the current row as a JSON value: numbers as numbers, NULL (NaN) as null; a
+ * parameter's value (stored as text) as a number when it is one. */
+static void json_col(FILE *out, sqlite3_stmt *s, int i)
+{
+	const char *name = sqlite3_column_name(s, i);
+	char buf[64];
+
+	switch (sqlite3_column_type(s, i)) {
+	case SQLITE_NULL:
+		fputs("null", out);
+		return;
+	case SQLITE_INTEGER:
+	case SQLITE_FLOAT:
+		if (sqlite3_column_type(s, i) == SQLITE_FLOAT &&
+		    !isfinite(sqlite3_column_double(s, i))) {
+			fputs("null", out);
+			return;
+		}
+		fputs(col_str(s, i, buf, sizeof(buf)), out);
+		return;
+	default:
+		if (name && !strcmp(name, "value"))
+			json_write_scalar(out, (const char *)sqlite3_column_text(s, i));
+		else
+			json_write_string(out, (const char *)sqlite3_column_text(s, i));
+	}
+}
+
+/* The current row as one JSON object, keys the column names. */
+static void json_row(FILE *out, sqlite3_stmt *s)
+{
+	int i, n = sqlite3_column_count(s);
+
+	fputc('{', out);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', out);
+		json_write_string(out, sqlite3_column_name(s, i));
+		fputc(':', out);
+		json_col(out, s, i);
+	}
+	fputc('}', out);
+}
+
 static int sql_fail(struct store *st, const char *what)
 {
 	fprintf(stderr, "memsim: %s: %s: %s\n", store_path(st), what,
@@ -132,6 +182,42 @@ static int table_push(struct table *t, const char *v)
 		return -1;
 	t->cell[t->n++] = c;
 	return 0;
+}
+
+/* Every row of a prepared statement as a JSON array of objects, one per line. */
+static int json_rows(struct store *st, FILE *out, sqlite3_stmt *s, const char *what)
+{
+	int rc, n = 0;
+
+	fputc('[', out);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		fputs(n++ ? ",\n" : "\n", out);
+		json_row(out, s);
+	}
+	fputs(n ? "\n]\n" : "]\n", out);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : sql_fail(st, what);
+}
+
+static const char ls_sql[] =
+	"SELECT r.run_id, r.sweep_id, r.model, r.policy, r.trace, r.seed, "
+	"  (SELECT count(*) FROM metrics m WHERE m.run_id = r.run_id) AS metrics, "
+	"  r.status, r.created "
+	"FROM runs r WHERE ?1 IS NULL OR r.sweep_id = ?1 ORDER BY r.created, r.run_id";
+
+/* db ls --json: the rows of db ls (with sweep_id) as a JSON array. */
+static int db_ls_json(struct store *st, FILE *out, const char *sweep_id)
+{
+	sqlite3_stmt *s;
+	char sid[STORE_ID_MAX];
+	int rc;
+
+	if (sweep_id && (rc = resolve_arg(st, "ls", "sweep", "--sweep", sweep_id, sid)))
+		return rc;
+	if (sqlite3_prepare_v2(store_sqlite(st), ls_sql, -1, &s, NULL))
+		return sql_fail(st, "ls");
+	sqlite3_bind_text(s, 1, sweep_id ? sid : NULL, -1, SQLITE_TRANSIENT);
+	return json_rows(st, out, s, "ls");
 }
 
 int store_cmd_ls(struct store *st, FILE *out, const char *sweep_id)
@@ -275,9 +361,116 @@ int store_cmd_show(struct store *st, FILE *out, const char *run_id)
 	return 0;
 }
 
+/* "name":{"k":v,...} from a query of (key, value) or (key, obj...) rows. */
+static int json_pairs(struct store *st, FILE *out, const char *name, const char *sql,
+		      const char *id)
+{
+	sqlite3_stmt *s;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL))
+		return sql_fail(st, "show");
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	fprintf(out, ",\"%s\":{", name);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n++)
+			fputc(',', out);
+		json_write_string(out, (const char *)sqlite3_column_text(s, 0));
+		fputc(':', out);
+		if (sqlite3_column_count(s) == 2) {
+			json_col(out, s, 1);
+		} else {
+			int i;
+
+			fputc('{', out);
+			for (i = 1; i < sqlite3_column_count(s); i++) {
+				fprintf(out, "%s\"%s\":", i > 1 ? "," : "", sqlite3_column_name(s, i));
+				json_col(out, s, i);
+			}
+			fputc('}', out);
+		}
+	}
+	fputc('}', out);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : sql_fail(st, "show");
+}
+
+/* db show --json: one object, the run's columns, "config" (the stored JSON object itself),
+ * "params", "metrics" (objects by name) and "series" (points and time span by name). */
+static int db_show_json(struct store *st, FILE *out, const char *run_id)
+{
+	char id[STORE_ID_MAX];
+	sqlite3_stmt *s;
+	int rc, i, n;
+
+	rc = resolve_arg(st, "show", "run", "RUN_ID", run_id, id);
+	if (rc)
+		return rc;
+	if (sqlite3_prepare_v2(store_sqlite(st),
+		"SELECT run_id, sweep_id, model, policy, trace, trace_digest, seed, profile_name, "
+		"profile_digest, event_digest, memsim_version, status, created, wall_ns, config_json "
+		"FROM runs WHERE run_id = ?", -1, &s, NULL))
+		return sql_fail(st, "show");
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return sql_fail(st, "show");
+	}
+	n = sqlite3_column_count(s) - 1;
+	fputc('{', out);
+	for (i = 0; i < n; i++) {
+		fprintf(out, "%s\"%s\":", i ? "," : "", sqlite3_column_name(s, i));
+		json_col(out, s, i);
+	}
+	/* config_json was written by memsim as one JSON object: embedded, not quoted */
+	fprintf(out, ",\"config\":%s", sqlite3_column_type(s, n) == SQLITE_NULL ? "null" :
+		(const char *)sqlite3_column_text(s, n));
+	sqlite3_finalize(s);
+	if (json_pairs(st, out, "params",
+		       "SELECT key, value FROM params WHERE run_id = ? ORDER BY ord", id) ||
+	    json_pairs(st, out, "metrics",
+		       "SELECT name, value AS metric FROM metrics WHERE run_id = ? ORDER BY ord", id) ||
+	    json_pairs(st, out, "series",
+		       "SELECT name, count(*) AS points, min(t_ns) AS t_min_ns, max(t_ns) AS t_max_ns "
+		       "FROM series WHERE run_id = ? GROUP BY name ORDER BY name", id))
+		return 1;
+	fputs("}\n", out);
+	return 0;
+}
+
 /* ---- export --------------------------------------------------------------------------- */
 
+/* db export --wide: one typed row per run (sim/wide.h). */
+static int db_export_wide(struct store *st, FILE *out, bool json, const char *sweep_id)
+{
+	char sid[STORE_ID_MAX], err[512];
+	struct wide w;
+	int rc;
+
+	if (sweep_id && (rc = resolve_arg(st, "export", "sweep", "--sweep", sweep_id, sid)))
+		return rc;
+	if (wide_load(st, sweep_id ? sid : NULL, NULL, &w, err, sizeof(err))) {
+		fprintf(stderr, "memsim: db export: %s\n", err);
+		return 1;
+	}
+	if (json)
+		wide_write_json(&w, out);
+	else
+		wide_write_csv(&w, out);
+	wide_free(&w);
+	return 0;
+}
+
+static int export_table(struct store *st, FILE *out, const char *what, const char *sweep_id,
+			bool json);
+
 int store_cmd_export_csv(struct store *st, FILE *out, const char *what, const char *sweep_id)
+{
+	return export_table(st, out, what, sweep_id, false);
+}
+
+static int export_table(struct store *st, FILE *out, const char *what, const char *sweep_id,
+			bool json)
 {
 	static const struct {
 		const char *what, *sql;
@@ -315,6 +508,8 @@ int store_cmd_export_csv(struct store *st, FILE *out, const char *what, const ch
 	if (sqlite3_prepare_v2(store_sqlite(st), q[k].sql, -1, &s, NULL))
 		return sql_fail(st, "export");
 	sqlite3_bind_text(s, 1, sweep_id ? sid : NULL, -1, SQLITE_TRANSIENT);
+	if (json)
+		return json_rows(st, out, s, "export");
 	n = sqlite3_column_count(s);
 	for (i = 0; i < n; i++) {
 		if (i)
@@ -338,29 +533,41 @@ int store_cmd_export_csv(struct store *st, FILE *out, const char *what, const ch
 
 /* ---- argument parsing ----------------------------------------------------------------- */
 
-enum { OPT_DB = 1, OPT_SWEEP, OPT_CSV, OPT_WHAT, OPT_HELP };
+enum { OPT_DB = 1, OPT_SWEEP, OPT_CSV, OPT_WHAT, OPT_JSON, OPT_WIDE, OPT_HELP };
 
 struct db_opts {
 	const char *db, *sweep, *what;
-	bool csv, help;
+	bool csv, json, wide, help;
 	int npos;
 	char **pos;
 };
 
 static const char *const sub_usage[][2] = {
-	{ "ls", "usage: memsim db ls [--db FILE] [--sweep ID]\n"
+	{ "ls", "usage: memsim db ls [--db FILE] [--sweep ID] [--json]\n"
 		"List the runs (run_id, model, policy, trace, seed, number of metrics, status,\n"
 		"creation time), oldest first; --sweep keeps one sweep's runs.  ID is a sweep id,\n"
 		"a unique prefix of at least 4 characters, or 'last'; an unknown or ambiguous ID\n"
-		"exits 2 (an ambiguous one lists the candidates).\n" },
-	{ "show", "usage: memsim db show RUN_ID [--db FILE]\n"
+		"exits 2 (an ambiguous one lists the candidates).  --json prints a JSON array of\n"
+		"objects (with sweep_id; numbers as numbers).\n"
+		"example: memsim db ls --sweep last --json\n" },
+	{ "show", "usage: memsim db show RUN_ID [--db FILE] [--json]\n"
 		  "Print one run: provenance, configuration, params, metrics, series sizes.\n"
 		  "RUN_ID is 16 hex digits, a unique prefix of at least 4, or 'last' (the run\n"
-		  "stored last); an unknown or ambiguous RUN_ID exits 2.\n" },
-	{ "export", "usage: memsim db export --csv [--db FILE] "
+		  "stored last); an unknown or ambiguous RUN_ID exits 2.  --json prints one object:\n"
+		  "the run's columns, config, params, metrics and series (points, t_min_ns,\n"
+		  "t_max_ns) by name.\n"
+		  "example: memsim db show last --json\n" },
+	{ "export", "usage: memsim db export --csv|--json [--db FILE] "
 		    "[--what runs|metrics|params|series] [--sweep ID]\n"
-		    "Write one table as CSV (RFC 4180 quoting, header row, LF line ends) to stdout;\n"
-		    "--what defaults to runs; --sweep ID as in db ls (id, unique prefix, 'last').\n" },
+		    "       memsim db export --wide --csv|--json [--db FILE] [--sweep ID]\n"
+		    "Write one table as CSV (RFC 4180 quoting, header row, LF line ends) or as a JSON\n"
+		    "array of objects (numbers as numbers, NaN as null) to stdout; --what defaults to\n"
+		    "runs; --sweep ID as in db ls (id, unique prefix, 'last').\n"
+		    "--wide: one row per run, columns run_id, sweep_id, model, policy, trace, seed,\n"
+		    "then each parameter (an integer column if every value is an integer, a real one\n"
+		    "if every value is a number, else text), then each metric (real).  A name that\n"
+		    "clashes gets a param_ or metric_ prefix.  An absent value is empty (CSV) or null.\n"
+		    "example: memsim db export --wide --csv --sweep last > sweep.csv\n" },
 	{ "merge", "usage: memsim db merge OUT IN...\n"
 		   "Copy the runs of each IN database into OUT (created if missing; a regular file,\n"
 		   "or a symlink to one: a device, FIFO or directory is refused), one\n"
@@ -388,6 +595,8 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct db_opts
 		{ "sweep", required_argument, NULL, OPT_SWEEP },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "what", required_argument, NULL, OPT_WHAT },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "wide", no_argument, NULL, OPT_WIDE },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -426,6 +635,12 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct db_opts
 			break;
 		case OPT_WHAT:
 			o->what = optarg;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_WIDE:
+			o->wide = true;
 			break;
 		case OPT_HELP:
 			o->help = true;
@@ -522,36 +737,43 @@ int cmd_db(int argc, char **argv)
 	argc--;
 	argv++;
 	if (!strcmp(sub, "ls")) {
-		rc = parse_opts(argc, argv, "db sweep", &o);
+		rc = parse_opts(argc, argv, "db sweep json", &o);
 		if (rc)
 			return rc < 0 ? 0 : rc;
 		if ((rc = want_pos(sub, &o, 0, 0)))
 			return rc;
 		if (!(st = open_ro(o.db)))
 			return 2;
-		rc = store_cmd_ls(st, stdout, o.sweep);
+		rc = o.json ? db_ls_json(st, stdout, o.sweep) : store_cmd_ls(st, stdout, o.sweep);
 	} else if (!strcmp(sub, "show")) {
-		rc = parse_opts(argc, argv, "db", &o);
+		rc = parse_opts(argc, argv, "db json", &o);
 		if (rc)
 			return rc < 0 ? 0 : rc;
 		if ((rc = want_pos(sub, &o, 1, 1)))
 			return rc;
 		if (!(st = open_ro(o.db)))
 			return 2;
-		rc = store_cmd_show(st, stdout, o.pos[0]);
+		rc = o.json ? db_show_json(st, stdout, o.pos[0]) :
+			      store_cmd_show(st, stdout, o.pos[0]);
 	} else if (!strcmp(sub, "export")) {
-		rc = parse_opts(argc, argv, "db sweep csv what", &o);
+		rc = parse_opts(argc, argv, "db sweep csv what json wide", &o);
 		if (rc)
 			return rc < 0 ? 0 : rc;
 		if ((rc = want_pos(sub, &o, 0, 0)))
 			return rc;
-		if (!o.csv) {
-			fprintf(stderr, "memsim: db export: say --csv (the only format so far)\n");
+		if (o.csv == o.json) {
+			fprintf(stderr, "memsim: db export: say --csv or --json (one of them)\n");
+			return 2;
+		}
+		if (o.wide && strcmp(o.what, "runs")) {
+			fprintf(stderr, "memsim: db export: --wide is one row per run: it takes no "
+				"--what\n");
 			return 2;
 		}
 		if (!(st = open_ro(o.db)))
 			return 2;
-		rc = store_cmd_export_csv(st, stdout, o.what, o.sweep);
+		rc = o.wide ? db_export_wide(st, stdout, o.json, o.sweep) :
+			      export_table(st, stdout, o.what, o.sweep, o.json);
 	} else if (!strcmp(sub, "merge")) {
 		rc = parse_opts(argc, argv, "", &o);
 		if (rc)

@@ -603,6 +603,10 @@ void plot_stats(const double *v, size_t n, double *mean, double *lo, double *hi)
 	h = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * sd / sqrt((double)n);
 	*lo = *mean - h;
 	*hi = *mean + h;
+	/* a metric that cannot be negative (every sample >= 0) never gets an interval below 0:
+	 * the symmetric t interval is clamped there (docs/plots.md) */
+	if (*lo < 0 && gsl_stats_min(v, 1, n) >= 0)
+		*lo = 0;
 }
 
 /* ---- gnuplot (sim/gnuplot.c) ------------------------------------------------------------ */

@@ -233,7 +233,8 @@ static void best_table(FILE *f, sqlite3 *db, const char *metric, bool maximize, 
 	fprintf(f, "<p>%zu configurations; the %zu with the %s mean ", nb, top < nb ? top : nb,
 		maximize ? "highest" : "lowest");
 	html(f, label);
-	fprintf(f, " (95%% confidence interval over the repetitions, Student t):</p>\n");
+	fprintf(f, " (95%% confidence interval over the repetitions, Student t; for a metric "
+		"whose every value is >= 0 the lower bound is clamped at 0):</p>\n");
 	fprintf(f, "<table>\n<tr><th>#</th><th>policy</th>");
 	for (k = 0; k < nvar; k++) {
 		fprintf(f, "<th>");
@@ -505,6 +506,14 @@ int cmd_report(int argc, char **argv)
 		   "WHERE sweep_id = ?1 UNION ALL SELECT 'base seed', json_extract(spec, '$.seed') "
 		   "FROM sweeps WHERE sweep_id = ?1 UNION ALL SELECT 'repetitions', "
 		   "json_extract(spec, '$.reps') FROM sweeps WHERE sweep_id = ?1 UNION ALL "
+		   /* what is stored: an interrupted sweep or a missing shard leaves points short */
+		   "SELECT 'runs per point', CASE WHEN min(p.n) = max(p.n) THEN min(p.n) ELSE "
+		   "min(p.n) || '..' || max(p.n) END || CASE WHEN min(p.n) < max(w.r) THEN "
+		   "' (partial: ' || sum(p.n < w.r) || ' of ' || count(*) || ' points have fewer "
+		   "than ' || max(w.r) || ' repetitions)' ELSE '' END FROM (SELECT count(*) AS n "
+		   "FROM run_params_wide WHERE sweep_id = ?1 GROUP BY policy, params) p, "
+		   "(SELECT json_extract(spec, '$.reps') AS r FROM sweeps WHERE sweep_id = ?1) w "
+		   "UNION ALL "
 		   "SELECT f.key, f.value FROM sweeps, json_each(spec, '$.fixed') f "
 		   "WHERE sweep_id = ?1", sid);
 	fprintf(f, "<h3>Specification (as stored)</h3>\n<pre>");
@@ -513,6 +522,20 @@ int cmd_report(int argc, char **argv)
 	free(t);
 	fprintf(f, "</pre>\n<p>Re-create it with <code>memsim sweep</code> and the same options: "
 		"runs already stored are skipped.</p>\n");
+	/* the experiment file, when the sweep came from one (a table older databases lack) */
+	t = plot_query_one(sq, "SELECT name || char(10) || text FROM sweep_files WHERE "
+			   "sweep_id = ? ORDER BY name LIMIT 1", sid);
+	if (t) {
+		char *nl = strchr(t, '\n');
+
+		*nl = 0;
+		fprintf(f, "<h3>Experiment file <code>");
+		html(f, t);
+		fprintf(f, "</code> (as stored)</h3>\n<pre>");
+		html(f, nl + 1);
+		fprintf(f, "</pre>\n");
+		free(t);
+	}
 
 	fprintf(f, "<h2>Provenance</h2>\n");
 	html_table(f, sq, "SELECT count(*) AS runs, count(DISTINCT r.seed) AS seeds, "

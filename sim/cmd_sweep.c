@@ -7,9 +7,9 @@
  *      profile, --set values): every axis must name a parameter of the run, every point's
  *      values must be valid, before anything runs.
  *   2. The sweep id is a digest of the sweep's canonical specification (memsim version,
- *      model, trace base name and digest, profile, base seed, reps, fixed parameters, axes),
- *      so the same sweep typed again, resumed, or run as shards on other machines (the
- *      trace at another path) has the same id.
+ *      model, trace base name and digest, profile, base seed, fixed parameters, axes; not
+ *      reps), so the same sweep typed again, resumed, extended with more repetitions, or
+ *      run as shards on other machines (the trace at another path) has the same id.
  *   3. Every point of this shard is prepared: its run id (a digest of the run's whole
  *      configuration) is looked up in the database; points already stored are skipped.
  *   4. The rest is handed to --jobs worker processes.  A worker takes the next point from a
@@ -72,10 +72,16 @@ static void usage(FILE *out)
 		"                       light=heavy/4         derived, per point (+ - * / %% ( ) min max)\n"
 		"  --policy P,Q,...   sweep the model's policies (same as policy=P,Q,...)\n"
 		"  --reps N           N repetitions of each point with distinct seeds (rep 0: --seed)\n"
+		"                     run again with more to extend the sweep (same id, stored\n"
+		"                     repetitions reused; docs/sweeps.md, Extending a sweep)\n"
 		"  --if COND          leave out points where COND is false, e.g. 'light < heavy'\n"
 		"                     (< <= > >= == != && || over parameters and integers)\n"
 		"  --file SPECFILE    NAME=SPEC and 'if COND' lines from a file ('#' comments); a\n"
-		"                     regular file of at most 1 MiB\n"
+		"                     regular file of at most 1 MiB.  An experiment file may also\n"
+		"                     say model = M, trace = FILE | scenario = NAME, profile = P,\n"
+		"                     reps = N, seed = N and 'set NAME=VALUE' lines; the command\n"
+		"                     line overrides them (--set NAME wins over set NAME).  The\n"
+		"                     first file is stored verbatim with the sweep\n"
 		"  --jobs N           worker processes (default 1; 0: one per CPU)\n"
 		"  --shard I/N        run only points I-1, I-1+N, I-1+2N, ... (for GNU parallel, Slurm)\n"
 		"  --max-mem SIZE     most memory each point's model may hold (0: no limit; default\n"
@@ -85,7 +91,9 @@ static void usage(FILE *out)
 		"                     regular file or a new one, opened and checked before any run\n"
 		"  --dry-run          print the points, their run ids and whether they are stored\n"
 		"  --quiet            no progress display (the summary line is always printed)\n"
+		"  --json             also print the summary as one JSON object on stdout\n"
 		"  run options        --trace --scenario --model --set --seed --profile as memsim run\n"
+		"example: memsim sweep --file hyst.exp --reps 5     (the file's sweep, 5 repetitions)\n"
 		"\n"
 		"Exit status: 0 all points stored, 1 a point failed or could not be stored (the sweep\n"
 		"stops at the first point the database cannot store: run it again once there is\n"
@@ -112,6 +120,7 @@ struct sweep_ctx {
 	struct run_opts base;     /* options shared by every point */
 	struct run base_run;      /* prepared base: parameter table for names and defaults */
 	struct sweep sw;
+	struct sweep_experiment exp;	/* --file settings: model, trace, reps, set lines ... */
 	unsigned shard_i, shard_n;
 	const char *db;
 	char sweep_id[17];
@@ -153,15 +162,16 @@ static int base_resolve(void *vctx, const char *name, uint64_t *v)
 /*
  * The sweep's identity: everything that decides its set of run ids, normalised (suffixes
  * expanded, ranges listed, spaces dropped), and nothing about how it is run (jobs, shard,
- * database).
+ * database).  The id digests the spec without "reps": a sweep run again with more
+ * repetitions is the same sweep, extended (its first reps are the same runs).
  */
 static int make_spec(struct sweep_ctx *c)
 {
 	const struct run *b = &c->base_run;
 	const struct param_set *ps = &b->params;
-	size_t len = 0, i;
+	size_t len = 0, i, reps_at, reps_end;
 	bool first = true;
-	char v[64];
+	char v[64], *id_spec;
 	FILE *f = open_memstream(&c->spec, &len);
 
 	if (!f)
@@ -178,8 +188,14 @@ static int make_spec(struct sweep_ctx *c)
 		fprintf(f, ",\"trace_digest\":\"%016" PRIx64 "\"", b->trace_digest);
 	fprintf(f, ",\"profile\":");
 	json_write_string(f, b->profile.name);
-	fprintf(f, ",\"profile_digest\":\"%016" PRIx64 "\",\"seed\":%" PRIu64 ",\"reps\":%u",
-		b->profile.digest, c->sw.base_seed, c->sw.reps);
+	fprintf(f, ",\"profile_digest\":\"%016" PRIx64 "\",\"seed\":%" PRIu64,
+		b->profile.digest, c->sw.base_seed);
+	/* the repetitions are stored but are no part of the id: more reps extend the sweep */
+	fflush(f);
+	reps_at = len;
+	fprintf(f, ",\"reps\":%u", c->sw.reps);
+	fflush(f);
+	reps_end = len;
 	if (sweep_axis_find(&c->sw, "policy") < 0) {
 		fprintf(f, ",\"policy\":");
 		json_write_string(f, b->policy);
@@ -203,7 +219,13 @@ static int make_spec(struct sweep_ctx *c)
 	fputc('}', f);
 	if (fclose(f))
 		return -ENOMEM;
-	snprintf(c->sweep_id, sizeof(c->sweep_id), "%016" PRIx64, hash_str(c->spec));
+	id_spec = malloc(len + 1);
+	if (!id_spec)
+		return -ENOMEM;
+	memcpy(id_spec, c->spec, reps_at);
+	memcpy(id_spec + reps_at, c->spec + reps_end, len - reps_end + 1);
+	snprintf(c->sweep_id, sizeof(c->sweep_id), "%016" PRIx64, hash_str(id_spec));
+	free(id_spec);
 	return 0;
 }
 
@@ -557,7 +579,7 @@ out:
 enum {
 	OPT_TRACE = 256, OPT_SCEN, OPT_MODEL, OPT_POLICY, OPT_SET, OPT_SEED, OPT_PROFILE, OPT_DB,
 	OPT_REPS, OPT_FILE, OPT_IF, OPT_JOBS, OPT_SHARD, OPT_DRY, OPT_QUIET, OPT_HELP,
-	OPT_MAXMEM,
+	OPT_MAXMEM, OPT_JSON,
 };
 
 static int check_axes(struct sweep_ctx *c, char *err, size_t errlen)
@@ -652,6 +674,83 @@ static int check_points(const struct sweep_ctx *c, char *err, size_t errlen)
 	return rc;
 }
 
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/*
+ * An experiment file's settings, under the command line: an option given on the command
+ * line wins over the file's line (the file is the default, the command line the exception:
+ * `--reps 5` extends a file's sweep, `--scenario` replaces its trace).  A fixed `set` line is
+ * applied before every --set, so --set NAME=V wins for that NAME.  EXIT_OK or EXIT_USAGE.
+ */
+static int apply_experiment(struct sweep_ctx *c, bool reps_set, bool seed_set)
+{
+	struct sweep_experiment *x = &c->exp;
+	uint64_t v;
+	unsigned i;
+
+	if (x->model && !c->base.model)
+		c->base.model = x->model;
+	if (x->profile && !c->base.profile)
+		c->base.profile = x->profile;
+	if ((x->trace || x->scenario) && !c->base.trace && !c->base.scenario) {
+		if (x->trace && x->scenario) {
+			fprintf(stderr, "memsim sweep: the experiment file names both a trace and a "
+				"scenario: keep one\n");
+			return EXIT_USAGE;
+		}
+		c->base.trace = x->trace;
+		c->base.scenario = x->scenario;
+	}
+	if (x->reps && !reps_set) {
+		if (param_parse_u64(x->reps, &v) || v < 1 || v > SWEEP_MAX_REPS) {
+			fprintf(stderr, "memsim sweep: reps = %s: not an integer in [1, %d]\n", x->reps,
+				SWEEP_MAX_REPS);
+			return EXIT_USAGE;
+		}
+		c->sw.reps = (unsigned)v;
+	}
+	if (x->seed && !seed_set) {
+		if (param_parse_u64(x->seed, &c->base.seed)) {
+			fprintf(stderr, "memsim sweep: seed = %s: not a non-negative integer\n",
+				x->seed);
+			return EXIT_USAGE;
+		}
+		c->sw.base_seed = c->base.seed;
+	}
+	if (x->nsets) {
+		if (c->base.nsets + x->nsets > RUN_MAX_SETS) {
+			fprintf(stderr, "memsim sweep: more than %d fixed settings (set lines and "
+				"--set)\n", RUN_MAX_SETS);
+			return EXIT_USAGE;
+		}
+		/* the command line wins: a file's set line for a name --set also gives is dropped
+		 * (a parameter may be set only once) */
+		unsigned keep = 0, ncli = c->base.nsets, j;
+
+		memmove(c->base.sets + x->nsets, c->base.sets, ncli * sizeof(*c->base.sets));
+		for (i = 0; i < x->nsets; i++) {
+			size_t len = strcspn(x->sets[i], "=");
+			bool on_cli = false;
+
+			for (j = 0; j < ncli && !on_cli; j++) {
+				const char *cli = c->base.sets[x->nsets + j];
+
+				on_cli = strcspn(cli, "=") == len && !strncmp(cli, x->sets[i], len);
+			}
+			if (!on_cli)
+				c->base.sets[keep++] = x->sets[i];
+		}
+		memmove(c->base.sets + keep, c->base.sets + x->nsets, ncli * sizeof(*c->base.sets));
+		c->base.nsets = keep + ncli;
+	}
+	return EXIT_OK;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -670,6 +769,7 @@ int cmd_sweep(int argc, char **argv)
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "max-mem", required_argument, NULL, OPT_MAXMEM },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -679,7 +779,8 @@ int cmd_sweep(int argc, char **argv)
 	const char *files[64], *conds[SWEEP_MAX_CONDS], *policies = NULL;
 	const char *env_db = getenv("MEMSIM_DB");
 	unsigned nfiles = 0, nconds = 0, jobs = 1, i;
-	bool dry = false, quiet = false, max_mem_set = false;
+	bool dry = false, quiet = false, max_mem_set = false, reps_set = false, seed_set = false;
+	bool json = false;
 	uint64_t v;
 	char err[2048], max_mem_how[160];
 	struct store *st = NULL;
@@ -708,6 +809,7 @@ int cmd_sweep(int argc, char **argv)
 		case OPT_DB: c->db = optarg; break;
 		case OPT_DRY: dry = true; break;
 		case OPT_QUIET: quiet = true; break;
+		case OPT_JSON: json = true; break;
 		case OPT_MAXMEM:
 			if (memlimit_parse(optarg, &c->base.max_mem)) {
 				fprintf(stderr, "memsim sweep: --max-mem %s: not a size (e.g. 8Gi, 500M, "
@@ -729,6 +831,7 @@ int cmd_sweep(int argc, char **argv)
 					optarg);
 				goto out;
 			}
+			seed_set = true;
 			break;
 		case OPT_REPS:
 			if (param_parse_u64(optarg, &v) || v < 1 || v > SWEEP_MAX_REPS) {
@@ -737,6 +840,7 @@ int cmd_sweep(int argc, char **argv)
 				goto out;
 			}
 			c->sw.reps = (unsigned)v;
+			reps_set = true;
 			break;
 		case OPT_JOBS:
 			if (param_parse_u64(optarg, &v) || v > MAX_JOBS) {
@@ -793,11 +897,13 @@ int cmd_sweep(int argc, char **argv)
 
 	/* the axes: files first, then the command line, then --policy in front */
 	for (i = 0; i < nfiles; i++) {
-		if (sweep_add_file(&c->sw, files[i], err, sizeof(err))) {
+		if (sweep_add_experiment(&c->sw, files[i], &c->exp, err, sizeof(err))) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
 			goto out;
 		}
 	}
+	if (nfiles && apply_experiment(c, reps_set, seed_set))
+		goto out;
 	for (; optind < argc; optind++) {
 		if (!strchr(argv[optind], '=')) {
 			fprintf(stderr, "memsim sweep: '%s': expected NAME=SPEC or an option "
@@ -864,7 +970,9 @@ int cmd_sweep(int argc, char **argv)
 			fprintf(stderr, "memsim sweep: --db %s\n", err);
 			goto out;
 		}
-		if (store_put_sweep(st, c->sweep_id, c->spec, err, sizeof(err)) < 0) {
+		if (store_put_sweep(st, c->sweep_id, c->spec, err, sizeof(err)) < 0 ||
+		    (c->exp.text && store_put_sweep_file(st, c->sweep_id, base_name(files[0]),
+							 c->exp.text, err, sizeof(err)))) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
 			rc = EXIT_FAIL;
 			goto out;
@@ -948,6 +1056,16 @@ int cmd_sweep(int argc, char **argv)
 			c->sweep_id, shard, nshard, t.ran + t.raced, stored, t.failed + t.lost,
 			interrupted ? ", interrupted" : "", el, el > 0 ? (t.ran + t.raced) / el : 0.0,
 			jobs, jobs == 1 ? "" : "s", c->db);
+		if (json) {	/* the summary as data, on stdout */
+			printf("{\"sweep_id\":\"%s\",\"shard\":%u,\"shards\":%u,\"points\":%zu,"
+			       "\"run\":%zu,\"already_stored\":%zu,\"failed\":%zu,"
+			       "\"interrupted\":%s,\"seconds\":%.3f,\"jobs\":%u,\"db\":",
+			       c->sweep_id, c->shard_i, c->shard_n, nshard, t.ran + t.raced, stored,
+			       t.failed + t.lost, interrupted ? "true" : "false", el, jobs);
+			json_write_string(stdout, c->db);
+			printf("}\n");
+			fflush(stdout);
+		}
 		if (adopted)
 			fprintf(stderr, "memsim sweep: %zu of the stored points were runs outside any "
 				"sweep; they are now part of sweep %s\n", adopted, c->sweep_id);
@@ -975,6 +1093,7 @@ out:
 	free(c->spec);
 	run_free(&c->base_run);
 	sweep_free(&c->sw);
+	sweep_experiment_free(&c->exp);
 	interrupted = 0;
 	return rc;
 }

@@ -26,6 +26,9 @@ int cmd_sweep(int argc, char **argv);
 /* memsim plot KIND ... (sim/cmd_plot.c) */
 int cmd_plot(int argc, char **argv);
 
+/* memsim compare A B ... (sim/cmd_compare.c) */
+int cmd_compare(int argc, char **argv);
+
 /* memsim report ... (sim/cmd_report.c) */
 int cmd_report(int argc, char **argv);
 

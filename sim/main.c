@@ -16,6 +16,7 @@ static const struct {
 	{ "db", cmd_db, "results database: ls, show, export, merge" },
 	{ "sweep", cmd_sweep, "run a grid of parameters, resumable, on worker processes" },
 	{ "plot", cmd_plot, "plots from the results database (gnuplot): line, heatmap, cdf, ..." },
+	{ "compare", cmd_compare, "metric by metric, two runs or two sweeps: baseline, new, delta, %" },
 	{ "report", cmd_report, "one HTML page for a sweep: configuration, provenance, plots" },
 	{ "calibrate", cmd_calibrate, "fit a cost profile to the models measured in the kernel module" },
 	{ "metrics", cmd_metrics, "what each metric of a model's runs means: name, unit, meaning" },

@@ -813,6 +813,26 @@ struct sweep_arg {
 	const char *id, *spec;
 };
 
+/* Two sweep specs that differ only in "reps" (one sweep with more or fewer repetitions):
+ * 1 if spec asks for more than have, 0 if not more, -1 if they differ otherwise. */
+static int same_but_reps(struct store *st, const char *have, const char *spec)
+{
+	sqlite3_stmt *s;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT json_remove(?1, '$.reps') = json_remove(?2, "
+			       "'$.reps'), coalesce(json_extract(?2, '$.reps'), 0) > "
+			       "coalesce(json_extract(?1, '$.reps'), 0)", -1, &s, NULL))
+		return -1;
+	bind_text(s, 1, have);
+	bind_text(s, 2, spec);
+	/* a spec that is not JSON (hand-made) fails json_remove: different */
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0))
+		ret = sqlite3_column_int(s, 1);
+	sqlite3_finalize(s);
+	return ret;
+}
+
 static int put_sweep_txn(struct store *st, void *arg, char *err, size_t errlen)
 {
 	const struct sweep_arg *a = arg;
@@ -830,10 +850,28 @@ static int put_sweep_txn(struct store *st, void *arg, char *err, size_t errlen)
 		const char *have = (const char *)sqlite3_column_text(s, 0);
 
 		if (have && a->spec && strcmp(have, a->spec) != 0) {
-			seterr(err, errlen, "%s: sweep %s is already stored with a different spec",
-			       st->path, a->id);
+			int more = same_but_reps(st, have, a->spec);
+
 			sqlite3_finalize(s);
-			return -1;
+			if (more < 0) {
+				seterr(err, errlen, "%s: sweep %s is already stored with a different "
+				       "spec", st->path, a->id);
+				return -1;
+			}
+			if (!more)
+				return 1;
+			/* the sweep extended with more repetitions: the spec says the most */
+			rc = sqlite3_prepare_v2(st->db, "UPDATE sweeps SET spec = ? WHERE "
+						"sweep_id = ?", -1, &s, NULL);
+			if (rc)
+				goto sqlerr;
+			bind_text(s, 1, a->spec);
+			bind_text(s, 2, a->id);
+			rc = sqlite3_step(s);
+			sqlite3_finalize(s);
+			if (rc != SQLITE_DONE)
+				goto sqlerr;
+			return 1;
 		}
 		ret = have || !a->spec ? 1 : 0;
 		sqlite3_finalize(s);
@@ -881,6 +919,52 @@ int store_put_sweep(struct store *st, const char *sweep_id, const char *spec,
 		return -1;
 	}
 	return with_write_txn(st, put_sweep_txn, &a, err, errlen);
+}
+
+struct sweep_file_arg {
+	const char *id, *name, *text;
+};
+
+static int put_sweep_file_txn(struct store *st, void *arg, char *err, size_t errlen)
+{
+	const struct sweep_file_arg *a = arg;
+	char created[40];
+	sqlite3_stmt *s;
+	int rc;
+
+	/* a table of its own, made on first use: older memsims leave it alone, and a
+	 * database without it is still schema version 1 */
+	rc = sqlite3_exec(st->db, "CREATE TABLE IF NOT EXISTS sweep_files (sweep_id TEXT NOT "
+			  "NULL, name TEXT NOT NULL, created TEXT NOT NULL, text TEXT NOT NULL, "
+			  "PRIMARY KEY (sweep_id, name))", NULL, NULL, NULL);
+	if (rc)
+		goto sqlerr;
+	rc = sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO sweep_files VALUES (?, ?, ?, ?)",
+				-1, &s, NULL);
+	if (rc)
+		goto sqlerr;
+	now_iso(created, sizeof(created));
+	bind_text(s, 1, a->id);
+	bind_text(s, 2, a->name);
+	bind_text(s, 3, created);
+	bind_text(s, 4, a->text);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		goto sqlerr;
+	return 0;
+sqlerr:
+	st->busy = is_busy(rc);
+	seterr(err, errlen, "%s: sweep %s: %s", st->path, a->id, db_err(st));
+	return -1;
+}
+
+int store_put_sweep_file(struct store *st, const char *sweep_id, const char *name,
+			 const char *text, char *err, size_t errlen)
+{
+	struct sweep_file_arg a = { sweep_id, name, text };
+
+	return with_write_txn(st, put_sweep_file_txn, &a, err, errlen);
 }
 
 struct adopt_arg {

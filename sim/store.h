@@ -91,6 +91,13 @@ int store_has_run(struct store *st, const char *run_id);
 int store_put_sweep(struct store *st, const char *sweep_id, const char *spec,
 		    char *err, size_t errlen);
 /*
+ * Stores an experiment file's text verbatim with its sweep (table sweep_files, created on
+ * first use; name is the file's base name).  The same sweep and name again replaces the text
+ * (a comment edited).  0, or -1 with a message.
+ */
+int store_put_sweep_file(struct store *st, const char *sweep_id, const char *name,
+			 const char *text, char *err, size_t errlen);
+/*
  * Makes a stored run that belongs to no sweep part of sweep_id (a sweep meeting a point that
  * a plain `memsim run` already stored).  Returns 1 if adopted, 0 if the run is absent or
  * already in a sweep (then it stays where it is), -1 with a message.

@@ -823,7 +823,91 @@ int sweep_add_cond(struct sweep *sw, const char *text, const char *where, char *
 	return 0;
 }
 
+void sweep_experiment_free(struct sweep_experiment *x)
+{
+	unsigned i;
+
+	free(x->model);
+	free(x->trace);
+	free(x->scenario);
+	free(x->profile);
+	free(x->reps);
+	free(x->seed);
+	for (i = 0; i < x->nsets; i++)
+		free(x->sets[i]);
+	free(x->text);
+	memset(x, 0, sizeof(*x));
+}
+
+/* "model = rmap" and the like: 1 if t is a setting line (stored in x), 0 if not, or -errno. */
+static int experiment_line(struct sweep_experiment *x, char *t, const char *where,
+			   char *err, size_t errlen)
+{
+	static const char *const keys[] = { "model", "trace", "scenario", "profile", "reps",
+					    "seed" };
+	char **slot[] = { &x->model, &x->trace, &x->scenario, &x->profile, &x->reps, &x->seed };
+	size_t i, n;
+
+	if (!strncmp(t, "set", 3) && isspace((unsigned char)t[3])) {
+		char *v = trim(t + 3), *eq = strchr(v, '=');
+
+		if (!eq || eq == v) {
+			seterr(err, errlen, "%s: set %s: expected set NAME=VALUE", where, v);
+			return -EINVAL;
+		}
+		if (x->nsets == SWEEP_EXP_MAX_SETS) {
+			seterr(err, errlen, "%s: more than %d set lines", where, SWEEP_EXP_MAX_SETS);
+			return -EINVAL;
+		}
+		/* "set heavy = 64" -> "heavy=64", as --set takes it */
+		*eq = 0;
+		n = strlen(trim(v)) + strlen(trim(eq + 1)) + 2;
+		if (!(x->sets[x->nsets] = malloc(n)))
+			return -ENOMEM;
+		snprintf(x->sets[x->nsets++], n, "%s=%s", trim(v), trim(eq + 1));
+		return 1;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		size_t k = strlen(keys[i]);
+		char *v;
+
+		if (strncmp(t, keys[i], k) || (t[k] != '=' && !isspace((unsigned char)t[k])))
+			continue;
+		v = trim(t + k);
+		if (*v != '=')
+			continue;
+		v = trim(v + 1);
+		if (!*v) {
+			seterr(err, errlen, "%s: %s =: no value", where, keys[i]);
+			return -EINVAL;
+		}
+		if (*slot[i]) {
+			seterr(err, errlen, "%s: %s is set twice in the file", where, keys[i]);
+			return -EINVAL;
+		}
+		if (!(*slot[i] = strdup(v)))
+			return -ENOMEM;
+		return 1;
+	}
+	return 0;
+}
+
+static int add_file(struct sweep *sw, const char *path, struct sweep_experiment *x,
+		    char *err, size_t errlen);
+
 int sweep_add_file(struct sweep *sw, const char *path, char *err, size_t errlen)
+{
+	return add_file(sw, path, NULL, err, errlen);
+}
+
+int sweep_add_experiment(struct sweep *sw, const char *path, struct sweep_experiment *x,
+			 char *err, size_t errlen)
+{
+	return add_file(sw, path, x, err, errlen);
+}
+
+static int add_file(struct sweep *sw, const char *path, struct sweep_experiment *x,
+		    char *err, size_t errlen)
 {
 	char *line = NULL, where[512], *text;
 	size_t cap = 0, lineno = 0, len;
@@ -859,7 +943,11 @@ int sweep_add_file(struct sweep *sw, const char *path, char *err, size_t errlen)
 		if (!*t)
 			continue;
 		snprintf(where, sizeof(where), "%s:%zu", path, lineno);
-		if (!strncmp(t, "if", 2) && isspace((unsigned char)t[2])) {
+		if (x && (rc = experiment_line(x, t, where, err, errlen)) != 0) {
+			if (rc < 0)
+				break;
+			rc = 0;
+		} else if (!strncmp(t, "if", 2) && isspace((unsigned char)t[2])) {
 			strcat(where, ": if");
 			rc = sweep_add_cond(sw, trim(t + 2), where, err, errlen);
 		} else {
@@ -874,6 +962,11 @@ int sweep_add_file(struct sweep *sw, const char *path, char *err, size_t errlen)
 	}
 	free(line);
 	fclose(f);
+	if (x && !rc && !x->text) {	/* the first file is the experiment's, kept verbatim */
+		x->text = text;
+		x->len = len;
+		text = NULL;
+	}
 	free(text);
 	return rc;
 }

@@ -109,6 +109,25 @@ int sweep_add_cond(struct sweep *sw, const char *text, const char *where, char *
 		   size_t errlen);
 /* Adds the axes of a sweep file: one NAME=SPEC or "if COND" per line, '#' starts a comment. */
 int sweep_add_file(struct sweep *sw, const char *path, char *err, size_t errlen);
+
+/*
+ * An experiment file: a sweep file whose lines may also name the run (docs/sweeps.md,
+ * "Experiment files"):  model = M, trace = FILE, scenario = NAME, profile = P, reps = N,
+ * seed = N, and "set NAME=VALUE" (a fixed setting, as --set).  Values are kept as typed
+ * (with where they came from); the command line decides what wins.  text is the whole
+ * file, stored verbatim with the sweep.
+ */
+#define SWEEP_EXP_MAX_SETS 64
+struct sweep_experiment {
+	char *model, *trace, *scenario, *profile, *reps, *seed;
+	char *sets[SWEEP_EXP_MAX_SETS];
+	unsigned nsets;
+	char *text;
+	size_t len;
+};
+int sweep_add_experiment(struct sweep *sw, const char *path, struct sweep_experiment *x,
+			 char *err, size_t errlen);
+void sweep_experiment_free(struct sweep_experiment *x);
 /* Adds "policy=LIST" (from --policy LIST) as the first axis. */
 int sweep_add_policies(struct sweep *sw, const char *list, char *err, size_t errlen);
 /* Index of the axis named name, or -1. */

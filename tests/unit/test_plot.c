@@ -103,19 +103,33 @@ TEST(labels_drop_the_unit_suffix_and_name_the_unit)
 
 TEST(interval_is_student_t_over_n_minus_1)
 {
-	const double v[] = { 1, 2, 3 };
+	const double v[] = { -1, 0, 1 };	/* a negative sample: no clamping at 0 */
 	const double w[] = { 10, 12, 11, 13, 9, 11 };
 	double m, lo, hi;
 
-	/* mean 2, s = 1, t(0.975, 2) = 4.302652729911275 */
+	/* mean 0, s = 1, t(0.975, 2) = 4.302652729911275 */
 	plot_stats(v, 3, &m, &lo, &hi);
-	CHECK(near(m, 2));
+	CHECK(near(m, 0));
 	CHECK(near(hi - m, 4.302652729911275 / sqrt(3)));
 	CHECK(near(m - lo, hi - m));
 	/* mean 11, s = sqrt(2), t(0.975, 5) = 2.570581835636314 */
 	plot_stats(w, 6, &m, &lo, &hi);
 	CHECK(near(m, 11));
 	CHECK(near(hi - m, 2.570581835636314 * sqrt(2.0) / sqrt(6)));
+}
+
+TEST(interval_of_non_negative_samples_stops_at_zero)
+{
+	const double v[] = { 1, 2, 3 };	/* t interval 2 -+ 2.48: would reach -0.48 */
+	const double w[] = { 0, 0, 9 };
+	double m, lo, hi;
+
+	plot_stats(v, 3, &m, &lo, &hi);
+	CHECK(near(m, 2));
+	CHECK(lo == 0);
+	CHECK(near(hi - m, 4.302652729911275 / sqrt(3)));	/* the upper bound is kept */
+	plot_stats(w, 3, &m, &lo, &hi);
+	CHECK(near(m, 3) && lo == 0 && hi > 9);
 }
 
 TEST(one_run_has_no_interval)

@@ -505,18 +505,16 @@ static int rd_end_marker(struct reader *r)
 	return 0;
 }
 
-/* Reads the next chunk (1), or the end marker (0), or fails (-1). */
-static int rd_chunk(struct reader *r)
+/*
+ * The part of a chunk the replay and the digest scan read alike: its header into h, checked
+ * for magic and payload length (*plen).  1, 0 at the end marker (checked, and nothing may
+ * follow it), -1 with a message.
+ */
+static int rd_chunk_header(struct reader *r, uint8_t h[CHUNK_HDR], uint32_t *plen_out)
 {
-	uint8_t h[CHUNK_HDR];
-	uint32_t nrec, plen, crc, stored;
-	uint64_t first_t;
+	uint32_t plen;
 	long got;
 
-	if (r->p != r->end)
-		return rd_fail(r, r->payload_off + (uint64_t)(r->p - r->buf),
-			       "%zu bytes left over after the chunk's last record",
-			       (size_t)(r->end - r->p));
 	r->chunk_off = r->off;
 	got = rd_read(r, h, 4);
 	if (got < 0)
@@ -537,6 +535,25 @@ static int rd_chunk(struct reader *r)
 	if (plen < 1 || plen > CHUNK_MAX_PAYLOAD)
 		return rd_fail(r, r->chunk_off + 8, "chunk payload length %" PRIu32
 			       " out of range [1, %u]", plen, CHUNK_MAX_PAYLOAD);
+	*plen_out = plen;
+	return 1;
+}
+
+/* Reads the next chunk (1), or the end marker (0), or fails (-1). */
+static int rd_chunk(struct reader *r)
+{
+	uint8_t h[CHUNK_HDR];
+	uint32_t nrec, plen, crc, stored;
+	uint64_t first_t;
+	int rc;
+
+	if (r->p != r->end)
+		return rd_fail(r, r->payload_off + (uint64_t)(r->p - r->buf),
+			       "%zu bytes left over after the chunk's last record",
+			       (size_t)(r->end - r->p));
+	rc = rd_chunk_header(r, h, &plen);
+	if (rc <= 0)
+		return rc;
 	r->payload_off = r->off;
 	if (rd_exact(r, r->buf, plen, "a chunk payload"))
 		return -1;
@@ -971,28 +988,11 @@ static int scan_chunk(struct reader *r)
 {
 	uint8_t h[CHUNK_HDR];
 	uint32_t nrec, plen;
-	long got;
+	int rc;
 
-	r->chunk_off = r->off;
-	got = rd_read(r, h, 4);
-	if (got < 0)
-		return -1;
-	if (got == 0)
-		return rd_fail(r, r->off, "trace ends without its end marker (truncated, or the "
-			       "writer was killed)");
-	if (got < 4)
-		return rd_fail(r, r->off, "file ends inside a chunk header: truncated");
-	if (!memcmp(h, END_MAGIC, 4))
-		return rd_end_marker(r);
-	if (memcmp(h, CHUNK_MAGIC, 4))
-		return rd_fail(r, r->chunk_off, "bad chunk magic %02x %02x %02x %02x (expected "
-			       "\"CHNK\" or \"TEND\")", h[0], h[1], h[2], h[3]);
-	if (rd_exact(r, h + 4, CHUNK_HDR - 4, "a chunk header"))
-		return -1;
-	plen = get_le32(h + 8);
-	if (plen < 1 || plen > CHUNK_MAX_PAYLOAD)
-		return rd_fail(r, r->chunk_off + 8, "chunk payload length %" PRIu32
-			       " out of range [1, %u]", plen, CHUNK_MAX_PAYLOAD);
+	rc = rd_chunk_header(r, h, &plen);
+	if (rc <= 0)
+		return rc;
 	nrec = get_le32(h + 4);
 	if (nrec < 1 || nrec > CHUNK_MAX_RECS)
 		return rd_fail(r, r->chunk_off + 4, "chunk record count %" PRIu32

@@ -49,7 +49,7 @@ HDRS       := $(wildcard sim/*.h models/*.h traces/*.h tests/*.h)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-all: $(BUILD)/memsim
+all: $(BUILD)/memsim $(BUILD)/hw-validate/memsim-user
 
 # `make V=1` shows the full command lines.
 Q := $(if $(V),,@)
@@ -73,6 +73,29 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmemsim.a $(HDRS)
 	$(Q)$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(BUILD)/libmemsim.a $(LIBS)
 
 tests: $(UNIT_BINS) $(BUILD)/memsim
+
+# ---- memsim-user: the kernel module's code as a program ----------------------------------
+# hw-validate/kmod/msk_core.c and ops_*.c, and models/*.c, compiled unchanged against the
+# shim headers of hw-validate/user/include (no kernel headers needed), with the userspace
+# platform hw-validate/user/*.c and the harness's front end (-DMEMSIM_USER): same arguments
+# and output as memsim-hw, measured natively (docs/validation.md, "--user").
+USER_SRCS := $(MODEL_SRCS) hw-validate/kmod/msk_core.c \
+             $(sort $(wildcard hw-validate/kmod/ops_*.c)) $(sort $(wildcard hw-validate/user/*.c)) \
+             hw-validate/harness/memsim-hw.c
+USER_OBJS := $(patsubst %.c,$(BUILD)/hw-validate/obj/%.o,$(USER_SRCS))
+USER_HDRS := $(wildcard models/*.h hw-validate/kmod/*.h hw-validate/harness/*.h \
+             hw-validate/user/include/linux/*.h)
+USER_CFLAGS = $(CSTD) $(OPT) $(WARN) -D_GNU_SOURCE -DMEMSIM_USER -DPROG=\"memsim-user\" \
+              -Ihw-validate/user/include -Ihw-validate/kmod -Ihw-validate/harness -Imodels $(CFLAGS)
+
+$(BUILD)/hw-validate/obj/%.o: %.c $(USER_HDRS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $< (memsim-user)")
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/hw-validate/memsim-user: $(USER_OBJS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(USER_CFLAGS) -o $@ $^ -lpfm -lm
 
 # ---- sanitizer build (same sources, separate tree) ----------------------------------------
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

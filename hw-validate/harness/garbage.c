@@ -57,7 +57,7 @@ static uint64_t rng(void)
 
 static int send(int fd, unsigned long cmd, void *arg)
 {
-	return ioctl(fd, cmd, arg) ? errno : 0;
+	return hw_dev_ioctl(fd, cmd, arg) ? errno : 0;
 }
 
 /* A valid request: selftest none null, n = 1, k = 1. */

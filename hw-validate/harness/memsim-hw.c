@@ -40,7 +40,9 @@
 
 #include "hw.h"
 
+#ifndef PROG
 #define PROG "memsim-hw"
+#endif
 
 struct hw_event {
 	const char *name;          /* as the user wrote it */
@@ -60,6 +62,9 @@ static const struct { const char *perf, *pfm; } aliases[] = {
 	{ "L1-dcache-loads", "PERF_COUNT_HW_CACHE_L1D:READ:ACCESS" },
 	{ "dTLB-load-misses", "PERF_COUNT_HW_CACHE_DTLB:READ:MISS" },
 	{ "branch-misses", "PERF_COUNT_HW_BRANCH_MISSES" },
+	{ "page-faults", "PERF_COUNT_SW_PAGE_FAULTS" },
+	{ "context-switches", "PERF_COUNT_SW_CONTEXT_SWITCHES" },
+	{ "cpu-migrations", "PERF_COUNT_SW_CPU_MIGRATIONS" },
 };
 
 static void die_usage(const char *fmt, const char *arg)
@@ -110,15 +115,15 @@ int hw_info(int fd, struct memsim_info *info)
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	info->version = MEMSIM_UAPI_VERSION;
-	return ioctl(fd, MEMSIM_IOC_INFO, info) ? -errno : 0;
+	return hw_dev_ioctl(fd, MEMSIM_IOC_INFO, info) ? -errno : 0;
 }
 
 static int open_dev(const char *dev)
 {
-	int fd = open(dev, O_RDWR | O_CLOEXEC);
+	int fd = hw_dev_open(dev);
 
 	if (fd < 0) {
-		int e = errno;
+		int e = -fd;
 
 		fprintf(stderr, PROG ": %s: %s%s\n", dev, strerror(e),
 			e == ENOENT ? " (is memsim.ko loaded? insmod hw-validate/build/kmod/memsim.ko)" :
@@ -186,6 +191,12 @@ static void print_host(void)
 	cpu_model(cpu, sizeof(cpu));
 	pmu_names(pmus, sizeof(pmus));
 	printf("host kernel=%s machine=%s cpu=\"%s\" pmu=%s\n", u.release, u.machine, cpu, pmus);
+#ifdef MEMSIM_USER
+	if (!strcmp(pmus, "none"))
+		printf("# no hardware PMU on this machine (libpfm4 found none): hardware events are "
+		       "unavailable, the times are clock-based (CLOCK_MONOTONIC_RAW, rdtsc), "
+		       "software events (task-clock, page-faults) are counted\n");
+#endif
 }
 
 /* ---- events ---- */
@@ -254,6 +265,14 @@ static void probe(struct hw_event *ev)
 	ev->attr.exclude_hv = 1;
 	ev->attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
 	ev->fd = perf_open(&ev->attr);
+#ifdef MEMSIM_USER
+	/* memsim-user measures user-mode code: user mode only is enough where
+	 * perf_event_paranoid forbids kernel counting */
+	if (ev->fd < 0 && (errno == EACCES || errno == EPERM)) {
+		ev->attr.exclude_kernel = 1;
+		ev->fd = perf_open(&ev->attr);
+	}
+#endif
 	ev->err = ev->fd < 0 ? errno : 0;
 }
 
@@ -316,6 +335,58 @@ static void print_params(const struct memsim_req *r)
 		       (uint64_t)r->params[i].value);
 }
 
+#ifdef MEMSIM_USER
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Two-sided 95 % quantile of Student's t with df degrees of freedom. */
+static double t95(unsigned df)
+{
+	static const double t[] = { 0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
+				    2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110,
+				    2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+				    2.052, 2.048, 2.045, 2.042 };
+
+	return df < sizeof(t) / sizeof(t[0]) ? t[df] : df < 60 ? 2.00 : df < 120 ? 1.98 : 1.96;
+}
+
+/*
+ * The repeats of one request: min, median, max of the batches' ns, their mean with a 95 %
+ * interval (Student's t), and the same per operation.  A record calib_parse_harness skips.
+ */
+static void print_spread(const struct memsim_req *r, const struct memsim_batch *b, uint32_t nb)
+{
+	uint64_t *v, ops = nb ? b[0].ops : 0;
+	double mean = 0, var = 0, ci = 0, med;
+
+	if (!nb || !(v = calloc(nb, sizeof(*v))))
+		return;
+	for (uint32_t i = 0; i < nb; i++) {
+		v[i] = b[i].ns;
+		mean += (double)b[i].ns / nb;
+	}
+	for (uint32_t i = 0; i < nb; i++)
+		var += ((double)v[i] - mean) * ((double)v[i] - mean);
+	if (nb > 1)
+		ci = t95(nb - 1) * __builtin_sqrt(var / (nb - 1) / nb);
+	qsort(v, nb, sizeof(*v), cmp_u64);
+	med = nb % 2 ? (double)v[nb / 2] : ((double)v[nb / 2 - 1] + v[nb / 2]) / 2;
+	printf("spread model=%s policy=%s op=%s n=%" PRIu64 " k=%u batches=%u ns.min=%" PRIu64
+	       " ns.median=%.0f ns.max=%" PRIu64 " ns.mean=%.0f ns.ci95=%.0f spread_pct=%.1f",
+	       r->model, r->policy, r->op, (uint64_t)r->n, r->k, nb, v[0], med, v[nb - 1], mean,
+	       ci, med > 0 ? 100.0 * (double)(v[nb - 1] - v[0]) / med : 0.0);
+	if (ops)
+		printf(" ns_per_op.median=%.2f ns_per_op.ci95=%.2f", med / (double)ops,
+		       ci / (double)ops);
+	printf("\n");
+	free(v);
+}
+#endif
+
 static int run_request(int fd, struct memsim_req *r, struct hw_event *evs, int nev)
 {
 	struct memsim_info info;
@@ -355,7 +426,7 @@ static int run_request(int fd, struct memsim_req *r, struct hw_event *evs, int n
 			ioctl(evs[i].fd, PERF_EVENT_IOC_ENABLE, 0);
 		}
 	t0 = now_ns();
-	ret = ioctl(fd, MEMSIM_IOC_RUN, r) ? errno : 0;
+	ret = hw_dev_ioctl(fd, MEMSIM_IOC_RUN, r) ? errno : 0;
 	t1 = now_ns();
 	for (i = 0; i < nev; i++)
 		if (evs[i].fd >= 0)
@@ -420,6 +491,9 @@ static int run_request(int fd, struct memsim_req *r, struct hw_event *evs, int n
 			printf(" wu.%s=%" PRIu64, info.unit_names[u], (uint64_t)x->units[u]);
 		printf("\n");
 	}
+#ifdef MEMSIM_USER
+	print_spread(r, b, r->batches_done);
+#endif
 	fflush(stdout);
 	if (ret)
 		fprintf(stderr, PROG ": %s %s %s -n %" PRIu64 " -k %u: %s%s\n", r->model, r->policy,
@@ -468,7 +542,13 @@ static void usage(void)
 		"  -e EVENTS       libpfm4 event names, comma-separated\n"
 		"                  (default cycles,instructions,LLC-misses,task-clock)\n"
 		"  --check         run the model's invariant check after each batch\n"
-		"  --dev PATH      control device (default " MEMSIM_DEVICE ")\n");
+		"  --dev PATH      control device (default " MEMSIM_DEVICE ")\n"
+#ifdef MEMSIM_USER
+		"  --cpu N         pin to CPU N (default: the highest-numbered CPU allowed)\n"
+		"memsim-user runs the module's code (kmod/msk_core.c, kmod/ops_*.c, models/*.c) in\n"
+		"this process: no module, no root; --dev is ignored, --garbage is the module's only\n"
+#endif
+		);
 	exit(2);
 }
 
@@ -498,10 +578,17 @@ int main(int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "set", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+#ifdef MEMSIM_USER
+		{ "cpu", required_argument, NULL, 'P' },
+#endif
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dev = MEMSIM_DEVICE;
+#ifdef MEMSIM_USER
+	const char *events = "cycles,instructions,LLC-misses,task-clock,page-faults";
+#else
 	const char *events = "cycles,instructions,LLC-misses,task-clock";
+#endif
 	struct { char name[MEMSIM_NAME_LEN]; uint64_t v; } params[MEMSIM_MAX_PARAMS];
 	struct hw_event evs[MEMSIM_MAX_EVENTS];
 	uint64_t n = 1000, k = 1, seed = 1, rounds = 2000;
@@ -520,6 +607,16 @@ int main(int argc, char **argv)
 		case 'R': rounds = parse_u64("--rounds", optarg); break;
 		case 'C': flags |= MEMSIM_F_CHECK; break;
 		case 'D': dev = optarg; break;
+#ifdef MEMSIM_USER
+		case 'P': {
+			uint64_t cpu = parse_u64("--cpu", optarg);
+
+			if (cpu >= 1024)
+				die_usage("--cpu %s: want a CPU number below 1024", optarg);
+			hw_dev_cpu = (int)cpu;
+			break;
+		}
+#endif
 		case 's': {
 			char *eq = strchr(optarg, '=');
 
@@ -541,6 +638,11 @@ int main(int argc, char **argv)
 	if (mode == 'I' || mode == 'G') {
 		if (optind != argc)
 			usage();
+#ifdef MEMSIM_USER
+		if (mode == 'G')
+			die_usage("--garbage%s: tests the kernel module's ioctl boundary (bad user "
+				  "pointers...); use memsim-hw with memsim.ko", "");
+#endif
 		fd = open_dev(dev);
 		if (mode == 'I')
 			return print_info(fd);
@@ -567,5 +669,6 @@ int main(int argc, char **argv)
 	fd = open_dev(dev);
 	printf("# memsim-hw 1 uapi=%d\n", MEMSIM_UAPI_VERSION);
 	print_host();
+	hw_dev_describe();
 	return run_request(fd, &req, evs, nev);
 }

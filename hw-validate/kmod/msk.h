@@ -57,7 +57,7 @@ extern const struct msk_op msk_rmap_ops[];
 extern const struct msk_op msk_sharing_ops[];
 extern const struct msk_op msk_superpage_ops[];
 
-/* ---- helpers for op files (memsim_kmod.c) ---- */
+/* ---- helpers for op files (msk_core.c) ---- */
 
 /*
  * Sets fields[j] from the request's parameter named table[j].name, if any, after checking
@@ -89,6 +89,47 @@ static inline u64 msk_est(u64 a, u64 b, u64 c)
 		return U64_MAX;
 	return ab;
 }
+
+/* ---- msk_core.c: the request loop shared by memsim.ko and memsim-user ---- */
+
+/* perf_event_attr types the module refuses (the stable uapi values) */
+#define MSK_PERF_TYPE_TRACEPOINT 2
+#define MSK_PERF_TYPE_BREAKPOINT 5
+
+struct msk_limits {
+	u64 max_n;
+	u32 max_k;
+	u64 budget_bytes;               /* memory budget of one request (model bytes) */
+	u64 max_seconds;                /* time limit of one request */
+	u64 max_nonpreempt;
+};
+
+/* Checks every field of a copied-in request: 0 or -EINVAL. */
+int msk_validate(const struct memsim_req *r, const struct msk_limits *lim);
+/* Finds the op, runs its prepare, checks parameters and budget; fills *c.  0 or -errno
+ * (nothing allocated either way). */
+int msk_accept(struct memsim_req *r, const struct msk_limits *lim, struct msk_ctx *c,
+	       const struct msk_op **opp);
+/* Runs the k batches of an accepted request with the platform's counters pc; emit(arg, i, b)
+ * hands batch i out (non-zero: stop, -EFAULT).  Writes the request's outputs. */
+int msk_execute(const struct msk_op *op, struct msk_ctx *c, struct memsim_req *r,
+		const struct msk_limits *lim, void *pc, struct memsim_batch *b,
+		int (*emit)(void *arg, unsigned int i, const struct memsim_batch *b), void *arg);
+/* MEMSIM_IOC_INFO's answer. */
+void msk_info_fill(struct memsim_info *in, const struct msk_limits *lim);
+
+/*
+ * ---- platform services: memsim_kmod.c in the module, user/msk_user.c in memsim-user ----
+ * pc is the platform's counter set of the request (opened from req->events).
+ */
+u64 msk_plat_ns(void);                  /* a monotonic clock, ns */
+u64 msk_plat_cycles(void);              /* the TSC */
+unsigned int msk_plat_cpu(void);        /* the CPU this runs on */
+u64 msk_plat_irqs(unsigned int cpu);    /* disturbances of that CPU so far (interrupts) */
+int msk_plat_yield(void);               /* yield if asked to; -EINTR on a signal */
+void msk_plat_counters_read(void *pc, u64 *val, u64 *ena, u64 *run);
+void msk_plat_counters_enable(void *pc);
+void msk_plat_counters_disable(void *pc);
 
 /* ---- env_kernel.c: allocation accounting behind env_alloc/env_free ---- */
 void msk_env_begin(u64 limit_bytes);  /* a request starts: set its budget, reset the peak */

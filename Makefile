@@ -13,7 +13,8 @@
 #   make man      man pages from the --help texts (help2man) into build/man/
 #   make help     this list
 #
-# Sources are found by wildcard: adding sim/foo.c or tests/unit/test_foo.c needs no edit here.
+# Sources are found by wildcard: adding sim/foo.c, analysis/foo.c or tests/unit/test_foo.c needs
+# no edit here.
 
 PREFIX     ?= /usr/local
 CC         ?= cc
@@ -33,17 +34,18 @@ GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CSTD    := -std=gnu11
 OPT     ?= -O2 -g
-INCS    := -I. -Isim -Imodels -Itraces
+INCS    := -I. -Isim -Imodels -Itraces -Ianalysis
 DEFS    := -DMEMSIM_VERSION=\"$(VERSION)\" -DMEMSIM_GIT_REV=\"$(GIT_REV)\" -D_GNU_SOURCE
 CFLAGS_ALL = $(CSTD) $(OPT) $(WARN) $(INCS) $(DEFS) $(CFLAGS)
 LIBS    := -lsqlite3 -lgsl -lgslcblas -lz -lm -lpthread
 
 MODEL_SRCS := $(sort $(wildcard models/*.c))
 LIB_SRCS   := $(MODEL_SRCS) $(sort $(filter-out sim/main.c,$(wildcard sim/*.c))) \
-              $(sort $(wildcard traces/*.c))
+              $(sort $(wildcard traces/*.c)) \
+              $(sort $(wildcard analysis/*.c))
 MAIN_SRC   := sim/main.c
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
-HDRS       := $(wildcard sim/*.h models/*.h traces/*.h tests/*.h)
+HDRS       := $(wildcard sim/*.h models/*.h traces/*.h analysis/*.h tests/*.h)
 
 # ---- normal build -----------------------------------------------------------------------
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
@@ -176,7 +178,9 @@ install: all man
 	install -m 0755 $(BUILD)/memsim $(DESTDIR)$(PREFIX)/bin/memsim
 	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 sim/completion/memsim.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/memsim
-	cp -r analysis/. $(DESTDIR)$(PREFIX)/share/memsim/analysis/
+	@# analysis/: the SQL and gnuplot files plot and report read at run time (not the C)
+	install -m 0644 analysis/*.sql analysis/*.gp $(DESTDIR)$(PREFIX)/share/memsim/analysis/
+	install -m 0755 analysis/*.sh $(DESTDIR)$(PREFIX)/share/memsim/analysis/
 	tar -C hw-validate --exclude=./build -cf - . | tar -C $(DESTDIR)$(PREFIX)/share/memsim/hw-validate -xf -
 	cp models/*.c models/*.h $(DESTDIR)$(PREFIX)/share/memsim/models/
 	cp traces/samples/. -r $(DESTDIR)$(PREFIX)/share/memsim/samples/

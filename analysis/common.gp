@@ -19,7 +19,7 @@ set grid back lc rgb '#e0e0e0' lw 1
 set key outside right top noenhanced box lc rgb '#cccccc'
 
 # Line styles; memsim gives each block its policy's colour, pc[i] (the same in every plot:
-# fixed by the policy's place in its model, sim/cmd_plot.c plot_policy_colour).
+# fixed by the policy's place in its model, analysis/plot_common.c plot_policy_colour).
 set linetype 1 lc rgb '#1f77b4' lw 2 pt 7 ps 0.9
 set linetype 2 lc rgb '#d62728' lw 2 pt 5 ps 0.9
 set linetype 3 lc rgb '#2ca02c' lw 2 pt 9 ps 1.0

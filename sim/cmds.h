@@ -23,13 +23,13 @@ int cmd_trace(int argc, char **argv);
 /* memsim sweep ... (sim/cmd_sweep.c) */
 int cmd_sweep(int argc, char **argv);
 
-/* memsim plot KIND ... (sim/cmd_plot.c) */
+/* memsim plot KIND ... (analysis/cmd_plot.c) */
 int cmd_plot(int argc, char **argv);
 
 /* memsim compare A B ... (sim/cmd_compare.c) */
 int cmd_compare(int argc, char **argv);
 
-/* memsim report ... (sim/cmd_report.c) */
+/* memsim report ... (analysis/cmd_report.c) */
 int cmd_report(int argc, char **argv);
 
 /* memsim calibrate ... and memsim validate ... (sim/cmd_calibrate.c) */

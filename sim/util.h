@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* sim/util.h — small helpers shared by the commands: error messages and JSON strings. */
+/* sim/util.h — small helpers shared by the commands: error messages, JSON strings, allocation
+ * that cannot fail, and growing lists of strings and doubles. */
 #ifndef MEMSIM_SIM_UTIL_H
 #define MEMSIM_SIM_UTIL_H
 
@@ -30,5 +31,25 @@ char *read_input_file(const char *path, size_t max, size_t *len, int *errnum,
 		      char *err, size_t errlen);
 /* Writes s as a JSON string literal (quotes, backslashes and control bytes escaped). */
 void json_write_string(FILE *f, const char *s);
+
+/* Allocation for the commands (not the models): out of memory is reported and exits 1, as a
+ * command cannot do anything better with it.  xrealloc(p, 0) returns a 1-byte block. */
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);        /* NULL is copied as "" */
+
+/* A growing list of owned strings, and one of doubles; zero-initialised means empty. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+size_t strv_push(struct strv *s, const char *x);      /* the new element's index */
+long strv_find(const struct strv *s, const char *x);  /* index, or -1 */
+void strv_free(struct strv *s);
+
+struct dvec {
+	double *v;
+	size_t n, cap;
+};
+void dvec_push(struct dvec *d, double x);
 
 #endif

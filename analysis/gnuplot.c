@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sim/gnuplot.c — see gnuplot.h. */
+/* analysis/gnuplot.c — see gnuplot.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim/cmd_report.c — `memsim report`: one HTML page for a sweep (docs/plots.md).
+ * analysis/cmd_report.c — `memsim report`: one HTML page for a sweep (docs/plots.md).
  *
  *   memsim report --db FILE --sweep ID|last -o DIR [--metric M]... [--best-by M] [--top N]
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim/plot.h — plots drawn from the results database (sim/cmd_plot.c, docs/plots.md).
+ * analysis/plot.h — plots drawn from the results database (analysis/cmd_plot.c, docs/plots.md).
  *
  * A plot is: a selection of runs (temp table `sel`: --sweep, --where, --run), an SQL query
  * from analysis/ (plot-KIND.sql) over it, a little arithmetic in C (means and 95 % confidence intervals

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim/gnuplot.h — the one way memsim runs gnuplot (plot, report, validate --plot).
+ * analysis/gnuplot.h — the one way memsim runs gnuplot (plot, report, validate --plot).
  *
  * memsim writes a prelude of variables and a data file into a private temporary directory
  * and runs `gnuplot PRELUDE analysis/SCRIPT` (argv, no shell).  Every string from outside

@@ -304,173 +304,84 @@ static void usage(FILE *out)
 		"ones (a symlink is followed; a device or FIFO is refused).\n");
 }
 
-int cmd_report(int argc, char **argv)
-{
-	enum { O_DB = 256, O_SWEEP, O_METRIC, O_BEST, O_MAX, O_TOP, O_HELP };
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, O_DB },
-		{ "sweep", required_argument, NULL, O_SWEEP },
-		{ "metric", required_argument, NULL, O_METRIC },
-		{ "best-by", required_argument, NULL, O_BEST },
-		{ "maximize", no_argument, NULL, O_MAX },
-		{ "top", required_argument, NULL, O_TOP },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *db = getenv("MEMSIM_DB"), *sweep = NULL, *dir = NULL, *best_by = NULL;
+/* What one report draws: the sweep's list axes, its varying parameters, its policies and the
+ * metrics plotted (given with --metric, or chosen from those that vary). */
+struct report_plan {
 	char *metrics[REPORT_MAX_METRICS], *axes[8], *varying[32], *pol[32];
-	size_t nm = 0, nax = 0, nvar = 0, npol = 0, i, top = 10;
-	bool maximize = false;
-	char err[1024], sid[17], path[PATH_MAX], *t;
-	struct store *st;
-	struct plot_opts po;
-	sqlite3 *sq;
-	struct outfile page;
-	FILE *f;
-	long n;
-	int c, rc;
+	size_t nm, nax, nvar, npol;
+};
 
-	if (!db || !*db)
-		db = "memsim.db";
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case O_DB: db = optarg; break;
-		case O_SWEEP: sweep = optarg; break;
-		case O_BEST: best_by = optarg; break;
-		case O_MAX: maximize = true; break;
-		case 'o': dir = optarg; break;
-		case O_METRIC:
-			if (nm == REPORT_MAX_METRICS) {
-				fprintf(stderr, "memsim report: more than %d --metric options\n",
-					REPORT_MAX_METRICS);
-				return EXIT_USAGE;
-			}
-			metrics[nm++] = strdup(optarg);
-			break;
-		case O_TOP:
-			top = strtoul(optarg, &t, 10);
-			if (*t || !*optarg || top < 1 || top > 100000) {
-				fprintf(stderr, "memsim report: --top %s: expected an integer >= 1\n",
-					optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-		case O_HELP:
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			fprintf(stderr, "memsim report: %s: unknown option or missing value (see "
-				"memsim report --help)\n", argv[optind - 1]);
-			return EXIT_USAGE;
+static void plan_free(struct report_plan *pl)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nm; i++)
+		free(pl->metrics[i]);
+	for (i = 0; i < pl->nax; i++)
+		free(pl->axes[i]);
+	for (i = 0; i < pl->nvar; i++)
+		free(pl->varying[i]);
+	for (i = 0; i < pl->npol; i++)
+		free(pl->pol[i]);
+}
+
+/* Without --metric: up to 6 metrics that vary, times first (the user waits for them, at most
+ * 4 of them), then memory, then the rest. */
+static void plan_default_metrics(sqlite3 *sq, struct report_plan *pl)
+{
+	char *cand[64];
+	size_t nc = list(sq, "SELECT m.name FROM temp.sel s JOIN metrics m "
+			 "ON m.run_id = s.run_id GROUP BY m.name "
+			 "HAVING count(DISTINCT m.value) > 1 ORDER BY min(m.ord)", NULL, cand, 64);
+	size_t pass, k;
+
+	for (pass = 0; pass < 3; pass++)
+		for (k = 0; k < nc && pl->nm < 6; k++) {
+			bool ns, bytes;
+
+			if (!cand[k])
+				continue;
+			ns = ends_with(cand[k], "_ns");
+			bytes = strstr(cand[k], "_bytes") != NULL;
+			if ((pass == 0 && (!ns || pl->nm >= 4)) ||
+			    (pass == 1 && !bytes) || (pass == 2 && (ns || bytes)))
+				continue;
+			pl->metrics[pl->nm++] = cand[k];
+			cand[k] = NULL;
 		}
-	}
-	if (optind < argc || !sweep || !dir) {
-		fprintf(stderr, "memsim report: %s (see memsim report --help)\n",
-			optind < argc ? "unexpected argument" : !sweep ? "--sweep ID is required" :
-			"-o DIR is required");
-		return EXIT_USAGE;
-	}
-	{
-		/* "out/" and "out" name the same directory; keep paths free of "//" */
-		static char d[PATH_MAX - 64];
-		size_t l;
+	for (k = 0; k < nc; k++)
+		free(cand[k]);
+}
 
-		snprintf(d, sizeof(d), "%s", dir);
-		for (l = strlen(d); l > 1 && d[l - 1] == '/'; l--)
-			d[l - 1] = 0;
-		dir = d;
-	}
-	if (mkdir(dir, 0777) && errno != EEXIST) {
-		fprintf(stderr, "memsim report: %s: cannot create: %s\n", dir, strerror(errno));
-		return EXIT_FAIL;
-	}
-	{
-		struct stat sb;
-		char real[PATH_MAX];
+static void plan_load(sqlite3 *sq, const char *sid, struct report_plan *pl)
+{
+	char err[256], *sql = plot_sql("sweep-axes.sql", err, sizeof(err));
+	sqlite3_stmt *s;
 
-		if (stat(dir, &sb) || !S_ISDIR(sb.st_mode)) {
-			fprintf(stderr, "memsim report: -o %s: not a directory\n", dir);
-			return EXIT_USAGE;
-		}
-		/* index.html is replaced like every output (outfile.h): refused if a device */
-		snprintf(path, sizeof(path), "%s/index.html", dir);
-		if (out_resolve(path, real, sizeof(real), err, sizeof(err))) {
-			fprintf(stderr, "memsim report: %s\n", err);
-			return EXIT_USAGE;
-		}
+	if (sql && !sqlite3_prepare_v2(sq, sql, -1, &s, NULL)) {
+		sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":sweep"), sid, -1,
+				  SQLITE_TRANSIENT);
+		while (pl->nax < 8 && sqlite3_step(s) == SQLITE_ROW)
+			pl->axes[pl->nax++] = strdup((const char *)sqlite3_column_text(s, 0));
+		sqlite3_finalize(s);
 	}
-	st = store_open_readonly(db, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "memsim report: %s\n", err);
-		return EXIT_USAGE;
-	}
-	sq = store_sqlite(st);
-	n = plot_select(st, sweep, NULL, 0, NULL, sid, err, sizeof(err));
-	if (n <= 0) {
-		fprintf(stderr, "memsim report: %s\n", n < 0 ? err : "the sweep has no runs yet");
-		store_close(st);
-		return n == -2 ? EXIT_USAGE : EXIT_FAIL;
-	}
+	free(sql);
+	pl->nvar = list(sq, "SELECT p.key FROM temp.sel s JOIN params p ON p.run_id = s.run_id "
+			"GROUP BY p.key HAVING count(DISTINCT p.value) > 1 ORDER BY min(p.ord)",
+			NULL, pl->varying, 32);
+	pl->npol = list(sq, "SELECT DISTINCT r.policy FROM temp.sel s JOIN runs r "
+			"ON r.run_id = s.run_id ORDER BY 1", NULL, pl->pol, 32);
+	if (!pl->nm)
+		plan_default_metrics(sq, pl);
+}
 
-	/* what to draw: the sweep's list axes, its varying parameters and metrics */
-	{
-		char *sql = plot_sql("sweep-axes.sql", err, sizeof(err));
-		sqlite3_stmt *s;
+static void write_head(FILE *f, sqlite3 *sq, const char *sid, long runs,
+		       const struct report_plan *pl)
+{
+	char *t = plot_query_one(sq, "SELECT group_concat(DISTINCT r.model) FROM temp.sel s "
+				 "JOIN runs r ON r.run_id = s.run_id", NULL);
+	size_t i;
 
-		if (sql && !sqlite3_prepare_v2(sq, sql, -1, &s, NULL)) {
-			sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":sweep"), sid, -1,
-					  SQLITE_TRANSIENT);
-			while (nax < 8 && sqlite3_step(s) == SQLITE_ROW)
-				axes[nax++] = strdup((const char *)sqlite3_column_text(s, 0));
-			sqlite3_finalize(s);
-		}
-		free(sql);
-	}
-	nvar = list(sq, "SELECT p.key FROM temp.sel s JOIN params p ON p.run_id = s.run_id "
-		    "GROUP BY p.key HAVING count(DISTINCT p.value) > 1 ORDER BY min(p.ord)", NULL,
-		    varying, 32);
-	npol = list(sq, "SELECT DISTINCT r.policy FROM temp.sel s JOIN runs r "
-		    "ON r.run_id = s.run_id ORDER BY 1", NULL, pol, 32);
-	if (!nm) {
-		char *cand[64];
-		size_t nc = list(sq, "SELECT m.name FROM temp.sel s JOIN metrics m "
-				 "ON m.run_id = s.run_id GROUP BY m.name "
-				 "HAVING count(DISTINCT m.value) > 1 ORDER BY min(m.ord)", NULL, cand, 64);
-		size_t pass, k;
-
-		/* times first (the user waits for them), then memory, then the rest */
-		for (pass = 0; pass < 3; pass++)
-			for (k = 0; k < nc && nm < 6; k++) {
-				bool ns, bytes;
-
-				if (!cand[k])
-					continue;
-				ns = ends_with(cand[k], "_ns");
-				bytes = strstr(cand[k], "_bytes") != NULL;
-				if ((pass == 0 && (!ns || nm >= 4)) ||
-				    (pass == 1 && !bytes) || (pass == 2 && (ns || bytes)))
-					continue;
-				metrics[nm++] = cand[k];
-				cand[k] = NULL;
-			}
-		for (k = 0; k < nc; k++)
-			free(cand[k]);
-	}
-
-	snprintf(path, sizeof(path), "%s/index.html", dir);
-	rc = outfile_open(&page, path, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "memsim report: %s\n", err);
-		store_close(st);
-		return rc == OUT_REFUSED ? EXIT_USAGE : EXIT_FAIL;
-	}
-	f = page.f;
-	t = plot_query_one(sq, "SELECT group_concat(DISTINCT r.model) FROM temp.sel s JOIN runs r "
-		"ON r.run_id = s.run_id", NULL);
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		"<title>memsim sweep %s</title>\n<style>\n"
 		"body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
@@ -485,12 +396,17 @@ int cmd_report(int argc, char **argv)
 	html(f, t ? t : "?");
 	fprintf(f, "</h1>\n");
 	free(t);
-	fprintf(f, "<p>%ld runs in the database.  Policies:", n);
-	for (i = 0; i < npol; i++) {
+	fprintf(f, "<p>%ld runs in the database.  Policies:", runs);
+	for (i = 0; i < pl->npol; i++) {
 		fprintf(f, "%s ", i ? "," : "");
-		html(f, pol[i]);
+		html(f, pl->pol[i]);
 	}
 	fprintf(f, ".</p>\n");
+}
+
+static void write_configuration(FILE *f, sqlite3 *sq, const char *sid)
+{
+	char *t;
 
 	fprintf(f, "<h2>Configuration</h2>\n<h3>Swept</h3>\n");
 	html_table(f, sq, "SELECT coalesce(json_extract(a.value, '$.name'), 'condition') AS "
@@ -536,7 +452,10 @@ int cmd_report(int argc, char **argv)
 		fprintf(f, "</pre>\n");
 		free(t);
 	}
+}
 
+static void write_provenance(FILE *f, sqlite3 *sq)
+{
 	fprintf(f, "<h2>Provenance</h2>\n");
 	html_table(f, sq, "SELECT count(*) AS runs, count(DISTINCT r.seed) AS seeds, "
 		   "group_concat(DISTINCT r.memsim_version) AS \"memsim version\", "
@@ -548,114 +467,283 @@ int cmd_report(int argc, char **argv)
 		   "r.profile_name AS profile, r.profile_digest AS \"profile digest\", "
 		   "count(*) AS runs FROM temp.sel s JOIN runs r ON r.run_id = s.run_id "
 		   "GROUP BY r.trace, r.profile_name, r.profile_digest", NULL);
+}
 
-	fprintf(f, "<h2>Plots</h2>\n");
-	for (i = 0; i < nm; i++) {
-		char file[256], cap[512], nvals[32] = "0", safe[200];
-		size_t np = npol ? npol : 1;
+/* A line plot of metric m against the first axis (one line per policy, and per value of a
+ * second axis if that stays within 12 lines), and a heatmap over the first two axes. */
+static void write_metric_plots(FILE *f, struct store *st, const char *sid, const char *dir,
+			       const struct report_plan *pl, const char *m)
+{
+	sqlite3 *sq = store_sqlite(st);
+	char file[256], cap[512], nvals[32] = "0", safe[200];
+	size_t np = pl->npol ? pl->npol : 1;
+	struct plot_opts po;
 
-		plot_opts_init(&po);
-		po.kind = "line";
-		po.sweep = sid;
-		po.metric = metrics[i];
-		if (nax)
-			po.x = axes[0];
-		/* a second axis: one line per value of it too, if that stays readable */
-		if (nax > 1) {
-			char *cnt = plot_query_one(sq, "SELECT count(DISTINCT p.value) FROM temp.sel s JOIN params p "
-					"ON p.run_id = s.run_id WHERE p.key = ?", axes[1]);
+	plot_opts_init(&po);
+	po.kind = "line";
+	po.sweep = sid;
+	po.metric = m;
+	if (pl->nax)
+		po.x = pl->axes[0];
+	if (pl->nax > 1) {
+		char *cnt = plot_query_one(sq, "SELECT count(DISTINCT p.value) FROM temp.sel s "
+					   "JOIN params p ON p.run_id = s.run_id WHERE p.key = ?",
+					   pl->axes[1]);
 
-			snprintf(nvals, sizeof(nvals), "%s", cnt ? cnt : "0");
-			free(cnt);
-			if (np * strtoul(nvals, NULL, 10) <= 12)
-				po.by = axes[1];
-		}
-		snprintf(file, sizeof(file), "line-%s.png", safe_name(metrics[i], safe, sizeof(safe)));
-		snprintf(cap, sizeof(cap), "%s against %s%s%s", metrics[i], po.x ? po.x : "the first "
-			 "varying parameter", po.by ? ", one line per policy and " : "",
-			 po.by ? po.by : "");
-		figure(f, st, &po, dir, file, cap);
-		if (nax > 1) {
-			plot_opts_init(&po);
-			po.kind = "heatmap";
-			po.sweep = sid;
-			po.metric = metrics[i];
-			po.x = axes[0];
-			po.y = axes[1];
-			snprintf(file, sizeof(file), "heatmap-%s.png", safe);
-			snprintf(cap, sizeof(cap), "%s over %s x %s", metrics[i], axes[0], axes[1]);
-			figure(f, st, &po, dir, file, cap);
-		}
+		snprintf(nvals, sizeof(nvals), "%s", cnt ? cnt : "0");
+		free(cnt);
+		if (np * strtoul(nvals, NULL, 10) <= 12)
+			po.by = pl->axes[1];
 	}
-	if (nm) {
+	snprintf(file, sizeof(file), "line-%s.png", safe_name(m, safe, sizeof(safe)));
+	snprintf(cap, sizeof(cap), "%s against %s%s%s", m, po.x ? po.x : "the first "
+		 "varying parameter", po.by ? ", one line per policy and " : "",
+		 po.by ? po.by : "");
+	figure(f, st, &po, dir, file, cap);
+	if (pl->nax > 1) {
+		plot_opts_init(&po);
+		po.kind = "heatmap";
+		po.sweep = sid;
+		po.metric = m;
+		po.x = pl->axes[0];
+		po.y = pl->axes[1];
+		snprintf(file, sizeof(file), "heatmap-%s.png", safe);
+		snprintf(cap, sizeof(cap), "%s over %s x %s", m, pl->axes[0], pl->axes[1]);
+		figure(f, st, &po, dir, file, cap);
+	}
+}
+
+/* The sweep-wide plots: the distribution of the first metric, the Pareto front of the first
+ * memory metric against the first varying latency, and the first time series. */
+static void write_sweep_plots(FILE *f, struct store *st, const char *sid, const char *dir,
+			      const struct report_plan *pl)
+{
+	sqlite3 *sq = store_sqlite(st);
+	struct plot_opts po;
+	char *mem, *lat, *ser;
+
+	if (pl->nm) {
 		plot_opts_init(&po);
 		po.kind = "cdf";
 		po.sweep = sid;
-		po.metric = metrics[0];
+		po.metric = pl->metrics[0];
 		figure(f, st, &po, dir, "cdf.png", "distribution across runs, per policy");
 	}
-	{
-		char *mem = plot_query_one(sq, "SELECT m.name FROM temp.sel s JOIN metrics m ON m.run_id = s.run_id "
-				"WHERE m.name LIKE '%bytes_peak' OR m.name LIKE '%_bytes' "
-				"GROUP BY m.name ORDER BY min(m.ord) LIMIT 1", NULL);
-		char *lat = plot_query_one(sq, "SELECT m.name FROM temp.sel s JOIN metrics m ON m.run_id = s.run_id "
-				"WHERE m.name LIKE '%\\_ns' ESCAPE '\\' GROUP BY m.name "
-				"HAVING count(DISTINCT m.value) > 1 "
-				"ORDER BY (m.name LIKE '%p99%') DESC, min(m.ord) LIMIT 1", NULL);
+	mem = plot_query_one(sq, "SELECT m.name FROM temp.sel s JOIN metrics m "
+			     "ON m.run_id = s.run_id "
+			     "WHERE m.name LIKE '%bytes_peak' OR m.name LIKE '%_bytes' "
+			     "GROUP BY m.name ORDER BY min(m.ord) LIMIT 1", NULL);
+	lat = plot_query_one(sq, "SELECT m.name FROM temp.sel s JOIN metrics m "
+			     "ON m.run_id = s.run_id "
+			     "WHERE m.name LIKE '%\\_ns' ESCAPE '\\' GROUP BY m.name "
+			     "HAVING count(DISTINCT m.value) > 1 "
+			     "ORDER BY (m.name LIKE '%p99%') DESC, min(m.ord) LIMIT 1", NULL);
+	if (mem && lat) {
+		char cap[512];
 
-		if (mem && lat) {
-			char cap[512];
-
-			plot_opts_init(&po);
-			po.kind = "pareto";
-			po.sweep = sid;
-			po.x = mem;
-			po.y = lat;
-			snprintf(cap, sizeof(cap), "%s against %s: the configurations no other beats on "
-				 "both", lat, mem);
-			figure(f, st, &po, dir, "pareto.png", cap);
-		}
-		free(mem);
-		free(lat);
+		plot_opts_init(&po);
+		po.kind = "pareto";
+		po.sweep = sid;
+		po.x = mem;
+		po.y = lat;
+		snprintf(cap, sizeof(cap), "%s against %s: the configurations no other beats on "
+			 "both", lat, mem);
+		figure(f, st, &po, dir, "pareto.png", cap);
 	}
-	{
-		char *ser = plot_query_one(sq, "SELECT v.name FROM temp.sel s JOIN series v ON v.run_id = s.run_id "
-				"GROUP BY v.name ORDER BY v.name LIMIT 1", NULL);
-
-		if (ser) {
-			plot_opts_init(&po);
-			po.kind = "series";
-			po.sweep = sid;
-			po.series = ser;
-			figure(f, st, &po, dir, "series.png", ser);
-			free(ser);
-		}
+	free(mem);
+	free(lat);
+	ser = plot_query_one(sq, "SELECT v.name FROM temp.sel s JOIN series v "
+			     "ON v.run_id = s.run_id GROUP BY v.name ORDER BY v.name LIMIT 1", NULL);
+	if (ser) {
+		plot_opts_init(&po);
+		po.kind = "series";
+		po.sweep = sid;
+		po.series = ser;
+		figure(f, st, &po, dir, "series.png", ser);
+		free(ser);
 	}
+}
 
+/* The options of one report. */
+struct report_opts {
+	const char *db, *sweep, *dir, *best_by;
+	char *metrics[REPORT_MAX_METRICS];
+	size_t nm, top;
+	bool maximize;
+};
+
+/* Writes DIR/index.html and its pictures for the sweep; the metrics given in o are taken
+ * over (freed here).  EXIT_OK, EXIT_FAIL or EXIT_USAGE with a message on stderr. */
+static int report_write(struct report_opts *o)
+{
+	struct report_plan pl = { .nm = o->nm };
+	char err[1024], sid[17], path[PATH_MAX];
+	struct outfile page;
+	struct store *st;
+	sqlite3 *sq;
+	FILE *f;
+	long n;
+	int rc;
+
+	memcpy(pl.metrics, o->metrics, sizeof(pl.metrics));
+	snprintf(path, sizeof(path), "%s/index.html", o->dir);
+	st = store_open_readonly(o->db, err, sizeof(err));
+	if (!st) {
+		fprintf(stderr, "memsim report: %s\n", err);
+		plan_free(&pl);
+		return EXIT_USAGE;
+	}
+	sq = store_sqlite(st);
+	n = plot_select(st, o->sweep, NULL, 0, NULL, sid, err, sizeof(err));
+	if (n <= 0) {
+		fprintf(stderr, "memsim report: %s\n", n < 0 ? err : "the sweep has no runs yet");
+		rc = n == -2 ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	plan_load(sq, sid, &pl);
+	rc = outfile_open(&page, path, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "memsim report: %s\n", err);
+		rc = rc == OUT_REFUSED ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	f = page.f;
+	write_head(f, sq, sid, n, &pl);
+	write_configuration(f, sq, sid);
+	write_provenance(f, sq);
+	fprintf(f, "<h2>Plots</h2>\n");
+	for (size_t i = 0; i < pl.nm; i++)
+		write_metric_plots(f, st, sid, o->dir, &pl, pl.metrics[i]);
+	write_sweep_plots(f, st, sid, o->dir, &pl);
 	fprintf(f, "<h2>Best configurations</h2>\n");
 	/* the plots replaced temp.sel with the same selection; select again to be sure */
 	plot_select(st, sid, NULL, 0, NULL, NULL, err, sizeof(err));
-	if (best_by || nm)
-		best_table(f, sq, best_by ? best_by : metrics[0], maximize, top, varying, nvar);
+	if (o->best_by || pl.nm)
+		best_table(f, sq, o->best_by ? o->best_by : pl.metrics[0], o->maximize, o->top,
+			   pl.varying, pl.nvar);
 	else
 		fprintf(f, "<p>No metric varies across the sweep.</p>\n");
 	fprintf(f, "<hr><p><small>memsim %s report of %s</small></p>\n</body></html>\n",
-		MEMSIM_VERSION, db);
+		MEMSIM_VERSION, o->db);
 	rc = outfile_commit(&page, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "memsim report: %s\n", err);
-		store_close(st);
-		return rc == OUT_REFUSED ? EXIT_USAGE : EXIT_FAIL;
+		rc = rc == OUT_REFUSED ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
 	}
-	store_close(st);
-	for (i = 0; i < nm; i++)
-		free(metrics[i]);
-	for (i = 0; i < nax; i++)
-		free(axes[i]);
-	for (i = 0; i < nvar; i++)
-		free(varying[i]);
-	for (i = 0; i < npol; i++)
-		free(pol[i]);
 	fprintf(stderr, "memsim report: wrote %s\n", path);
-	return EXIT_OK;
+	rc = EXIT_OK;
+out:
+	store_close(st);
+	plan_free(&pl);
+	return rc;
+}
+
+/* -o DIR: created if missing, "out/" and "out" the same; index.html in it is replaced like
+ * every output (outfile.h), so it is refused if it is a device.  0, or an exit code. */
+static int prepare_dir(struct report_opts *o)
+{
+	static char d[PATH_MAX - 64];
+	char path[PATH_MAX], real[PATH_MAX], err[1024];
+	struct stat sb;
+	size_t l;
+
+	snprintf(d, sizeof(d), "%s", o->dir);
+	for (l = strlen(d); l > 1 && d[l - 1] == '/'; l--)
+		d[l - 1] = 0;
+	o->dir = d;
+	if (mkdir(d, 0777) && errno != EEXIST) {
+		fprintf(stderr, "memsim report: %s: cannot create: %s\n", d, strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (stat(d, &sb) || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "memsim report: -o %s: not a directory\n", d);
+		return EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "%s/index.html", d);
+	if (out_resolve(path, real, sizeof(real), err, sizeof(err))) {
+		fprintf(stderr, "memsim report: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* 0 with o filled, 1 for --help (printed), or EXIT_USAGE with a message. */
+static int parse_opts(int argc, char **argv, struct report_opts *o)
+{
+	enum { O_DB = 256, O_SWEEP, O_METRIC, O_BEST, O_MAX, O_TOP, O_HELP };
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, O_DB },
+		{ "sweep", required_argument, NULL, O_SWEEP },
+		{ "metric", required_argument, NULL, O_METRIC },
+		{ "best-by", required_argument, NULL, O_BEST },
+		{ "maximize", no_argument, NULL, O_MAX },
+		{ "top", required_argument, NULL, O_TOP },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *t;
+	int c;
+
+	o->db = getenv("MEMSIM_DB");
+	if (!o->db || !*o->db)
+		o->db = "memsim.db";
+	o->top = 10;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_DB: o->db = optarg; break;
+		case O_SWEEP: o->sweep = optarg; break;
+		case O_BEST: o->best_by = optarg; break;
+		case O_MAX: o->maximize = true; break;
+		case 'o': o->dir = optarg; break;
+		case O_METRIC:
+			if (o->nm == REPORT_MAX_METRICS) {
+				fprintf(stderr, "memsim report: more than %d --metric options\n",
+					REPORT_MAX_METRICS);
+				return EXIT_USAGE;
+			}
+			o->metrics[o->nm++] = strdup(optarg);
+			break;
+		case O_TOP:
+			o->top = strtoul(optarg, &t, 10);
+			if (*t || !*optarg || o->top < 1 || o->top > 100000) {
+				fprintf(stderr, "memsim report: --top %s: expected an integer >= 1\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+		case O_HELP:
+			usage(stdout);
+			return 1;
+		default:
+			fprintf(stderr, "memsim report: %s: unknown option or missing value (see "
+				"memsim report --help)\n", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc || !o->sweep || !o->dir) {
+		fprintf(stderr, "memsim report: %s (see memsim report --help)\n",
+			optind < argc ? "unexpected argument" : !o->sweep ? "--sweep ID is required" :
+			"-o DIR is required");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_opts o = { 0 };
+	int rc = parse_opts(argc, argv, &o);
+
+	if (rc == 1)
+		rc = EXIT_OK;		/* --help */
+	else if (!rc && !(rc = prepare_dir(&o)))
+		return report_write(&o);	/* takes over o.metrics */
+	for (size_t i = 0; i < o.nm; i++)
+		free(o.metrics[i]);
+	return rc;
 }

@@ -129,6 +129,14 @@ struct sweep_ctx {
 	size_t ntodo;
 	struct shared *sh;
 	int kill_after;           /* test hook: see tests/cli/sweep.sh */
+
+	/* the command line, as parsed (cmd_sweep's parse_opts) */
+	const char *files[64], *conds[SWEEP_MAX_CONDS], *policies;
+	unsigned nfiles, nconds, jobs;
+	bool dry, quiet, json, reps_set, seed_set;
+	char max_mem_how[160];
+	/* this shard's points (plan_shard) */
+	size_t nshard, stored, adopted;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -751,7 +759,9 @@ static int apply_experiment(struct sweep_ctx *c, bool reps_set, bool seed_set)
 	return EXIT_OK;
 }
 
-int cmd_sweep(int argc, char **argv)
+/* The options into c (the axes stay in argv from optind).  0, 1 for --help (printed), or
+ * EXIT_USAGE with a message. */
+static int parse_opts(struct sweep_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "trace", required_argument, NULL, OPT_TRACE },
@@ -774,28 +784,9 @@ int cmd_sweep(int argc, char **argv)
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct sweep_ctx ctx;   /* large (sweep axes); one per process */
-	struct sweep_ctx *c = &ctx;
-	const char *files[64], *conds[SWEEP_MAX_CONDS], *policies = NULL;
-	const char *env_db = getenv("MEMSIM_DB");
-	unsigned nfiles = 0, nconds = 0, jobs = 1, i;
-	bool dry = false, quiet = false, max_mem_set = false, reps_set = false, seed_set = false;
-	bool json = false;
+	bool max_mem_set = false;
 	uint64_t v;
-	char err[2048], max_mem_how[160];
-	struct store *st = NULL;
-	struct tally t;
-	size_t k, stored = 0, nshard = 0, adopted = 0;
-	int opt, rc = EXIT_USAGE;
-	double t0;
-
-	memset(c, 0, sizeof(*c));
-	sweep_init(&c->sw);
-	c->base.seed = 1;
-	c->shard_i = c->shard_n = 1;
-	c->db = env_db && *env_db ? env_db : "memsim.db";
-	if (getenv("MEMSIM_SWEEP_KILL_AFTER"))
-		c->kill_after = atoi(getenv("MEMSIM_SWEEP_KILL_AFTER"));
+	int opt;
 
 	optind = 1;
 	opterr = 0;
@@ -804,24 +795,24 @@ int cmd_sweep(int argc, char **argv)
 		case OPT_TRACE: c->base.trace = optarg; break;
 		case OPT_SCEN: c->base.scenario = optarg; break;
 		case OPT_MODEL: c->base.model = optarg; break;
-		case OPT_POLICY: policies = optarg; break;
+		case OPT_POLICY: c->policies = optarg; break;
 		case OPT_PROFILE: c->base.profile = optarg; break;
 		case OPT_DB: c->db = optarg; break;
-		case OPT_DRY: dry = true; break;
-		case OPT_QUIET: quiet = true; break;
-		case OPT_JSON: json = true; break;
+		case OPT_DRY: c->dry = true; break;
+		case OPT_QUIET: c->quiet = true; break;
+		case OPT_JSON: c->json = true; break;
 		case OPT_MAXMEM:
 			if (memlimit_parse(optarg, &c->base.max_mem)) {
 				fprintf(stderr, "memsim sweep: --max-mem %s: not a size (e.g. 8Gi, 500M, "
 					"0 for no limit)\n", optarg);
-				goto out;
+				return EXIT_USAGE;
 			}
 			max_mem_set = true;
 			break;
 		case OPT_SET:
 			if (c->base.nsets == RUN_MAX_SETS) {
 				fprintf(stderr, "memsim sweep: more than %d --set options\n", RUN_MAX_SETS);
-				goto out;
+				return EXIT_USAGE;
 			}
 			c->base.sets[c->base.nsets++] = optarg;
 			break;
@@ -829,100 +820,110 @@ int cmd_sweep(int argc, char **argv)
 			if (param_parse_u64(optarg, &c->base.seed)) {
 				fprintf(stderr, "memsim sweep: --seed %s: not a non-negative integer\n",
 					optarg);
-				goto out;
+				return EXIT_USAGE;
 			}
-			seed_set = true;
+			c->seed_set = true;
 			break;
 		case OPT_REPS:
 			if (param_parse_u64(optarg, &v) || v < 1 || v > SWEEP_MAX_REPS) {
 				fprintf(stderr, "memsim sweep: --reps %s: not an integer in [1, %d]\n",
 					optarg, SWEEP_MAX_REPS);
-				goto out;
+				return EXIT_USAGE;
 			}
 			c->sw.reps = (unsigned)v;
-			reps_set = true;
+			c->reps_set = true;
 			break;
 		case OPT_JOBS:
 			if (param_parse_u64(optarg, &v) || v > MAX_JOBS) {
 				fprintf(stderr, "memsim sweep: --jobs %s: not an integer in [0, %d]\n",
 					optarg, MAX_JOBS);
-				goto out;
+				return EXIT_USAGE;
 			}
-			jobs = (unsigned)v;
-			if (!jobs) {
+			c->jobs = (unsigned)v;
+			if (!c->jobs) {
 				long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-				jobs = n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (unsigned)n;
+				c->jobs = n < 1 ? 1 : n > MAX_JOBS ? MAX_JOBS : (unsigned)n;
 			}
 			break;
 		case OPT_SHARD:
 			if (sweep_parse_shard(optarg, &c->shard_i, &c->shard_n)) {
 				fprintf(stderr, "memsim sweep: --shard %s: expected I/N with 1 <= I <= N\n",
 					optarg);
-				goto out;
+				return EXIT_USAGE;
 			}
 			break;
 		case OPT_FILE:
-			if (nfiles == sizeof(files) / sizeof(files[0])) {
+			if (c->nfiles == sizeof(c->files) / sizeof(c->files[0])) {
 				fprintf(stderr, "memsim sweep: too many --file options\n");
-				goto out;
+				return EXIT_USAGE;
 			}
-			files[nfiles++] = optarg;
+			c->files[c->nfiles++] = optarg;
 			break;
 		case OPT_IF:
-			if (nconds == SWEEP_MAX_CONDS) {
+			if (c->nconds == SWEEP_MAX_CONDS) {
 				fprintf(stderr, "memsim sweep: more than %d --if options\n",
 					SWEEP_MAX_CONDS);
-				goto out;
+				return EXIT_USAGE;
 			}
-			conds[nconds++] = optarg;
+			c->conds[c->nconds++] = optarg;
 			break;
 		case OPT_HELP:
 		case 'h':
 			usage(stdout);
-			rc = EXIT_OK;
-			goto out;
+			return 1;
 		default:
 			fprintf(stderr, "memsim sweep: %s: unknown option or missing value "
 				"(see memsim sweep --help)\n", argv[optind - 1]);
-			goto out;
+			return EXIT_USAGE;
 		}
 	}
 	c->sw.base_seed = c->base.seed;
 	c->base.max_mem_how = "--max-mem";
 	if (!max_mem_set) {
-		c->base.max_mem = memlimit_default(jobs, max_mem_how, sizeof(max_mem_how));
-		c->base.max_mem_how = max_mem_how;
+		c->base.max_mem = memlimit_default(c->jobs, c->max_mem_how,
+						   sizeof(c->max_mem_how));
+		c->base.max_mem_how = c->max_mem_how;
 	}
+	return 0;
+}
 
-	/* the axes: files first, then the command line, then --policy in front */
-	for (i = 0; i < nfiles; i++) {
-		if (sweep_add_experiment(&c->sw, files[i], &c->exp, err, sizeof(err))) {
+/* The axes (experiment files first, then the command line's NAME=SPEC, then --policy in
+ * front, then --if), the base run, the points and the canonical spec.  EXIT_OK, or an exit
+ * code with a message. */
+static int build_sweep(struct sweep_ctx *c, int argc, char **argv)
+{
+	char err[2048];
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < c->nfiles; i++) {
+		if (sweep_add_experiment(&c->sw, c->files[i], &c->exp, err, sizeof(err))) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
-			goto out;
+			return EXIT_USAGE;
 		}
 	}
-	if (nfiles && apply_experiment(c, reps_set, seed_set))
-		goto out;
+	if (c->nfiles && apply_experiment(c, c->reps_set, c->seed_set))
+		return EXIT_USAGE;
 	for (; optind < argc; optind++) {
 		if (!strchr(argv[optind], '=')) {
 			fprintf(stderr, "memsim sweep: '%s': expected NAME=SPEC or an option "
 				"(see memsim sweep --help)\n", argv[optind]);
-			goto out;
+			return EXIT_USAGE;
 		}
 		if (sweep_add(&c->sw, argv[optind], NULL, err, sizeof(err))) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
-			goto out;
+			return EXIT_USAGE;
 		}
 	}
-	if (policies && sweep_add_policies(&c->sw, policies, err, sizeof(err))) {
+	if (c->policies && sweep_add_policies(&c->sw, c->policies, err, sizeof(err))) {
 		fprintf(stderr, "memsim sweep: %s\n", err);
-		goto out;
+		return EXIT_USAGE;
 	}
-	for (i = 0; i < nconds; i++) {
-		if (sweep_add_cond(&c->sw, conds[i], NULL, err, sizeof(err))) {
+	for (i = 0; i < c->nconds; i++) {
+		if (sweep_add_cond(&c->sw, c->conds[i], NULL, err, sizeof(err))) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
-			goto out;
+			return EXIT_USAGE;
 		}
 	}
 
@@ -937,90 +938,95 @@ int cmd_sweep(int argc, char **argv)
 		rc = run_prepare(&c->base_run, &o, err, sizeof(err));
 		if (rc != EXIT_OK) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
-			goto out;
+			return rc;
 		}
-		rc = EXIT_USAGE;
 	}
+	rc = EXIT_USAGE;
 	if (check_axes(c, err, sizeof(err)) ||
 	    sweep_finish(&c->sw, base_resolve, c, err, sizeof(err)) ||
 	    (rc = check_points(c, err, sizeof(err))) != EXIT_OK) {
-		if (rc == EXIT_OK)
-			rc = EXIT_USAGE;
 		fprintf(stderr, "memsim sweep: %s\n", err);
-		goto out;
+		return rc == EXIT_OK ? EXIT_USAGE : rc;
 	}
-	rc = EXIT_USAGE;
 	if (make_spec(c)) {
 		fprintf(stderr, "memsim sweep: out of memory\n");
-		rc = EXIT_FAIL;
-		goto out;
+		return EXIT_FAIL;
 	}
+	return EXIT_OK;
+}
 
-	/* the database: read-only (and optional) for a dry run */
-	if (dry) {
+/* The database: read-only (and optional) for a dry run; otherwise the sweep and its
+ * experiment file are stored before any point runs.  EXIT_OK with *st (NULL for a dry run
+ * without a database), or an exit code with a message. */
+static int open_db(struct sweep_ctx *c, struct store **st)
+{
+	char err[2048];
+
+	*st = NULL;
+	if (c->dry) {
 		struct stat sb;
 
-		if (stat(c->db, &sb) == 0 && !(st = store_open_readonly(c->db, err, sizeof(err)))) {
+		if (stat(c->db, &sb) == 0 && !(*st = store_open_readonly(c->db, err, sizeof(err)))) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
-			goto out;
+			return EXIT_USAGE;
 		}
-	} else {
-		st = store_open(c->db, err, sizeof(err));
-		if (!st) {	/* a bad --db: before anything runs */
-			fprintf(stderr, "memsim sweep: --db %s\n", err);
-			goto out;
-		}
-		if (store_put_sweep(st, c->sweep_id, c->spec, err, sizeof(err)) < 0 ||
-		    (c->exp.text && store_put_sweep_file(st, c->sweep_id, base_name(files[0]),
-							 c->exp.text, err, sizeof(err)))) {
-			fprintf(stderr, "memsim sweep: %s\n", err);
-			rc = EXIT_FAIL;
-			goto out;
-		}
+		return EXIT_OK;
 	}
+	*st = store_open(c->db, err, sizeof(err));
+	if (!*st) {	/* a bad --db: before anything runs */
+		fprintf(stderr, "memsim sweep: --db %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (store_put_sweep(*st, c->sweep_id, c->spec, err, sizeof(err)) < 0 ||
+	    (c->exp.text && store_put_sweep_file(*st, c->sweep_id, base_name(c->files[0]),
+						 c->exp.text, err, sizeof(err)))) {
+		fprintf(stderr, "memsim sweep: %s\n", err);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
 
-	/* this shard's points: prepared (run ids), stored ones skipped */
+/* This shard's points: each prepared (its run id); those stored are skipped, and a stored
+ * plain run that is one of them joins the sweep.  A dry run lists them.  Fills c->todo. */
+static int plan_shard(struct sweep_ctx *c, struct store *st)
+{
+	char err[2048];
+	size_t k;
+
 	c->todo = malloc((c->sw.npoints / c->shard_n + 1) * sizeof(*c->todo));
 	if (!c->todo) {
 		fprintf(stderr, "memsim sweep: out of memory\n");
-		rc = EXIT_FAIL;
-		goto out;
+		return EXIT_FAIL;
 	}
 	for (k = c->shard_i - 1; k < c->sw.npoints; k += c->shard_n) {
 		struct sweep_point pt;
 		struct run r;
-		int have = 0;
+		int have = 0, rc = EXIT_OK;
 
 		if (prepare_point(c, k, &pt, &r, err, sizeof(err)) != EXIT_OK) {
 			fprintf(stderr, "memsim sweep: %s\n", err);
 			run_free(&r);
-			goto out;
+			return EXIT_USAGE;
 		}
-		nshard++;
+		c->nshard++;
 		if (st && (have = store_has_run(st, r.run_id)) < 0) {
 			fprintf(stderr, "memsim sweep: %s: cannot look up run %s\n", c->db, r.run_id);
-			run_free(&r);
 			rc = EXIT_FAIL;
-			goto out;
-		}
-		if (have) {
-			stored++;
-			/* a plain run that happens to be this point joins the sweep */
-			if (!dry) {
+		} else if (have) {
+			c->stored++;
+			if (!c->dry) {
 				int a = store_adopt_run(st, r.run_id, c->sweep_id, err, sizeof(err));
 
 				if (a < 0) {
 					fprintf(stderr, "memsim sweep: %s\n", err);
-					run_free(&r);
 					rc = EXIT_FAIL;
-					goto out;
 				}
-				adopted += (size_t)a;
+				c->adopted += a > 0 ? (size_t)a : 0;
 			}
 		} else {
 			c->todo[c->ntodo++] = k;
 		}
-		if (dry) {
+		if (c->dry && rc == EXIT_OK) {
 			char label[512];
 
 			point_label(&pt, label, sizeof(label));
@@ -1028,65 +1034,97 @@ int cmd_sweep(int argc, char **argv)
 			       have ? "stored" : "todo", label);
 		}
 		run_free(&r);
+		if (rc != EXIT_OK)
+			return rc;
 	}
-	if (dry) {
+	if (c->dry) {
 		printf("sweep %s: %zu points", c->sweep_id, c->sw.npoints);
 		if (c->shard_n > 1)
-			printf(", shard %u/%u: %zu", c->shard_i, c->shard_n, nshard);
-		printf(", %zu already stored, %zu to run\n", stored, c->ntodo);
-		rc = EXIT_OK;
+			printf(", shard %u/%u: %zu", c->shard_i, c->shard_n, c->nshard);
+		printf(", %zu already stored, %zu to run\n", c->stored, c->ntodo);
+	}
+	return EXIT_OK;
+}
+
+/* The closing summary (and --json's), and the exit code it implies. */
+static int summarize(const struct sweep_ctx *c, const struct tally *t, double el)
+{
+	char shard[64] = "";
+
+	if (c->shard_n > 1)
+		snprintf(shard, sizeof(shard), " shard %u/%u:", c->shard_i, c->shard_n);
+	fprintf(stderr, "memsim sweep: sweep %s:%s %zu points: %zu run, %zu already stored, "
+		"%zu failed%s in %.1f s (%.2f runs/s, %u job%s) -> %s\n",
+		c->sweep_id, shard, c->nshard, t->ran + t->raced, c->stored, t->failed + t->lost,
+		interrupted ? ", interrupted" : "", el, el > 0 ? (t->ran + t->raced) / el : 0.0,
+		c->jobs, c->jobs == 1 ? "" : "s", c->db);
+	if (c->json) {	/* the summary as data, on stdout */
+		printf("{\"sweep_id\":\"%s\",\"shard\":%u,\"shards\":%u,\"points\":%zu,"
+		       "\"run\":%zu,\"already_stored\":%zu,\"failed\":%zu,"
+		       "\"interrupted\":%s,\"seconds\":%.3f,\"jobs\":%u,\"db\":",
+		       c->sweep_id, c->shard_i, c->shard_n, c->nshard, t->ran + t->raced, c->stored,
+		       t->failed + t->lost, interrupted ? "true" : "false", el, c->jobs);
+		json_write_string(stdout, c->db);
+		printf("}\n");
+		fflush(stdout);
+	}
+	if (c->adopted)
+		fprintf(stderr, "memsim sweep: %zu of the stored points were runs outside any "
+			"sweep; they are now part of sweep %s\n", c->adopted, c->sweep_id);
+	if (interrupted) {
+		fprintf(stderr, "memsim sweep: interrupted; run the same command again to finish "
+			"the remaining %zu points\n", c->ntodo - t->ran - t->raced - t->failed);
+		return 128 + interrupted;
+	}
+	if (t->store_failed) {
+		fprintf(stderr, "memsim sweep: stopped at the first point that could not be "
+			"stored in %s; %zu points not run: make room (or fix the database) and "
+			"run the same command again to finish them\n", c->db, t->lost);
+		return EXIT_FAIL;
+	}
+	if (t->lost) {
+		fprintf(stderr, "memsim sweep: %zu points were not run (a worker failed); run "
+			"the same command again to finish them\n", t->lost);
+		return EXIT_FAIL;
+	}
+	return t->failed ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+	static struct sweep_ctx ctx;   /* large (sweep axes); one per process */
+	struct sweep_ctx *c = &ctx;
+	const char *env_db = getenv("MEMSIM_DB");
+	struct store *st = NULL;
+	struct tally t;
+	double t0;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	sweep_init(&c->sw);
+	c->base.seed = 1;
+	c->shard_i = c->shard_n = 1;
+	c->jobs = 1;
+	c->db = env_db && *env_db ? env_db : "memsim.db";
+	if (getenv("MEMSIM_SWEEP_KILL_AFTER"))
+		c->kill_after = atoi(getenv("MEMSIM_SWEEP_KILL_AFTER"));
+
+	rc = parse_opts(c, argc, argv);
+	if (rc == 1) {
+		rc = EXIT_OK;	/* --help */
 		goto out;
 	}
+	if (rc || (rc = build_sweep(c, argc, argv)) || (rc = open_db(c, &st)) ||
+	    (rc = plan_shard(c, st)) || c->dry)
+		goto out;
 	store_close(st);	/* a connection must not cross fork(); workers open their own */
 	st = NULL;
 
 	t0 = now_s();
-	if (run_all(c, jobs, quiet, &t)) {
+	if (run_all(c, c->jobs, c->quiet, &t))
 		rc = EXIT_FAIL;
-		goto out;
-	}
-	{
-		double el = now_s() - t0;
-		char shard[64] = "";
-
-		if (c->shard_n > 1)
-			snprintf(shard, sizeof(shard), " shard %u/%u:", c->shard_i, c->shard_n);
-		fprintf(stderr, "memsim sweep: sweep %s:%s %zu points: %zu run, %zu already stored, "
-			"%zu failed%s in %.1f s (%.2f runs/s, %u job%s) -> %s\n",
-			c->sweep_id, shard, nshard, t.ran + t.raced, stored, t.failed + t.lost,
-			interrupted ? ", interrupted" : "", el, el > 0 ? (t.ran + t.raced) / el : 0.0,
-			jobs, jobs == 1 ? "" : "s", c->db);
-		if (json) {	/* the summary as data, on stdout */
-			printf("{\"sweep_id\":\"%s\",\"shard\":%u,\"shards\":%u,\"points\":%zu,"
-			       "\"run\":%zu,\"already_stored\":%zu,\"failed\":%zu,"
-			       "\"interrupted\":%s,\"seconds\":%.3f,\"jobs\":%u,\"db\":",
-			       c->sweep_id, c->shard_i, c->shard_n, nshard, t.ran + t.raced, stored,
-			       t.failed + t.lost, interrupted ? "true" : "false", el, jobs);
-			json_write_string(stdout, c->db);
-			printf("}\n");
-			fflush(stdout);
-		}
-		if (adopted)
-			fprintf(stderr, "memsim sweep: %zu of the stored points were runs outside any "
-				"sweep; they are now part of sweep %s\n", adopted, c->sweep_id);
-		if (interrupted) {
-			fprintf(stderr, "memsim sweep: interrupted; run the same command again to finish "
-				"the remaining %zu points\n",
-				c->ntodo - t.ran - t.raced - t.failed);
-			rc = 128 + interrupted;
-		} else if (t.store_failed) {
-			fprintf(stderr, "memsim sweep: stopped at the first point that could not be "
-				"stored in %s; %zu points not run: make room (or fix the database) and "
-				"run the same command again to finish them\n", c->db, t.lost);
-			rc = EXIT_FAIL;
-		} else if (t.lost) {
-			fprintf(stderr, "memsim sweep: %zu points were not run (a worker failed); run "
-				"the same command again to finish them\n", t.lost);
-			rc = EXIT_FAIL;
-		} else {
-			rc = t.failed ? EXIT_FAIL : EXIT_OK;
-		}
-	}
+	else
+		rc = summarize(c, &t, now_s() - t0);
 out:
 	store_close(st);
 	free(c->todo);

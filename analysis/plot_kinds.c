@@ -43,24 +43,161 @@ struct cell {
 	double mean, lo, hi;
 };
 
+/* The points of a line plot: one cell per (line, x) with the values of its runs. */
+struct line_data {
+	struct strv lines, xcats, pols, byvs;
+	size_t *lc_of, *dt_of;    /* per line: its policy's colour, its --by value's dash */
+	struct cell *cells;
+	size_t nc, cap, maxn;
+	bool numeric;             /* every x is a number (else categories, in order seen) */
+	double maxabs, xmin, xmax, ymin, ymax;
+};
+
+static void line_data_free(struct line_data *d)
+{
+	for (size_t i = 0; i < d->nc; i++) {
+		free(d->cells[i].xtext);
+		free(d->cells[i].v.v);
+	}
+	free(d->cells);
+	strv_free(&d->lines);
+	strv_free(&d->xcats);
+	strv_free(&d->pols);
+	strv_free(&d->byvs);
+	free(d->lc_of);
+	free(d->dt_of);
+}
+
+/* Runs plot-line.sql: rows (line, x, value, policy, by) ordered by line and x. */
+static int line_load(sqlite3 *db, const struct binds *b, struct line_data *d, char *err,
+		     size_t errlen)
+{
+	sqlite3_stmt *s = plot_query_file(db, "plot-line.sql", b, err, errlen);
+	int rc;
+
+	if (!s)
+		return 1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(s, 0);
+		const char *xt = (const char *)sqlite3_column_text(s, 1);
+		long li = strv_find(&d->lines, line);
+		struct cell *c = d->nc ? &d->cells[d->nc - 1] : NULL;
+		double xv;
+
+		if (li < 0) {
+			const char *pv = (const char *)sqlite3_column_text(s, 3);
+			const char *bv = sqlite3_column_type(s, 4) == SQLITE_NULL ? "" :
+					 (const char *)sqlite3_column_text(s, 4);
+			long pi = strv_find(&d->pols, pv), bi = strv_find(&d->byvs, bv);
+
+			li = (long)strv_push(&d->lines, line);
+			d->lc_of = xrealloc(d->lc_of, d->lines.n * sizeof(*d->lc_of));
+			d->dt_of = xrealloc(d->dt_of, d->lines.n * sizeof(*d->dt_of));
+			d->lc_of[li] = 1 + (size_t)(pi < 0 ? (long)strv_push(&d->pols, pv) : pi);
+			d->dt_of[li] = 1 + (size_t)(bi < 0 ? (long)strv_push(&d->byvs, bv) : bi);
+		}
+		if (!c || c->line != (size_t)li || strcmp(c->xtext, xt)) {
+			if (d->nc == d->cap) {
+				d->cap = d->cap ? 2 * d->cap : 64;
+				d->cells = xrealloc(d->cells, d->cap * sizeof(*d->cells));
+			}
+			c = &d->cells[d->nc++];
+			memset(c, 0, sizeof(*c));
+			c->line = (size_t)li;
+			c->xtext = xstrdup(xt);
+			if (plot_is_number(xt, &xv))
+				c->x = xv;
+			else
+				d->numeric = false;
+		}
+		dvec_push(&c->v, sqlite3_column_double(s, 2));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		seterr(err, errlen, "plot-line.sql: %s", sqlite3_errmsg(db));
+		return 1;
+	}
+	return 0;
+}
+
+/* Mean and interval of every cell, category x positions, and the ranges of both axes. */
+static void line_stats(struct line_data *d)
+{
+	d->xmin = d->ymin = INFINITY;
+	d->xmax = -INFINITY;
+	d->ymax = 0;
+	for (size_t i = 0; i < d->nc; i++) {
+		struct cell *c = &d->cells[i];
+
+		plot_stats(c->v.v, c->v.n, &c->mean, &c->lo, &c->hi);
+		d->maxabs = fmax(d->maxabs, fmax(fabs(c->lo), fabs(c->hi)));
+		if (c->v.n > d->maxn)
+			d->maxn = c->v.n;
+		if (!d->numeric) {
+			long k = strv_find(&d->xcats, c->xtext);
+
+			c->x = (double)(k < 0 ? (long)strv_push(&d->xcats, c->xtext) : k);
+		}
+		d->xmin = fmin(d->xmin, c->x);
+		d->xmax = fmax(d->xmax, c->x);
+		d->ymin = fmin(d->ymin, c->mean);
+		d->ymax = fmax(d->ymax, c->mean);
+	}
+}
+
+/* The data blocks (one per line) and the prelude's line names, colours and dashes. */
+static void line_write(struct gp *g, const struct plot_opts *o, const struct plot_info *in,
+		       const struct line_data *d, const char *metric, const char *x,
+		       const char *unit, double div)
+{
+	int ly = plot_auto_log(o->logy, d->ymin, d->ymax, 1000);
+	const char **lp;
+	size_t i;
+
+	fprintf(g->pre, "logx = %d\nlogy = %d\n",
+		d->numeric ? plot_auto_log(o->logx, d->xmin, d->xmax, 16) : 0, ly);
+	fprintf(g->dat, "# memsim plot line: %s against %s; x mean ci95_low ci95_high n "
+		"(y in %s)\n", metric, x, *unit ? unit : "units");
+	for (i = 0; i < d->nc; i++) {
+		const struct cell *c = &d->cells[i];
+		double lo = c->lo / div;
+
+		if (i && c->line != d->cells[i - 1].line)
+			fprintf(g->dat, "\n\n");
+		if (ly && lo <= 0)	/* a log axis cannot show a band through zero */
+			lo = c->mean / div / 10;
+		fprintf(g->dat, "%.10g %.10g %.10g %.10g %zu\n", c->x, c->mean / div, lo,
+			c->hi / div, c->v.n);
+	}
+	fprintf(g->pre, "n = %zu\n", d->lines.n);
+	plot_gp_array(g->pre, "names", &d->lines, false);
+	fprintf(g->pre, "array lc_of[%zu]\narray dt_of[%zu]\n", d->lines.n, d->lines.n);
+	for (i = 0; i < d->lines.n; i++)
+		fprintf(g->pre, "lc_of[%zu] = %zu\ndt_of[%zu] = %zu\n", i + 1, d->lc_of[i], i + 1,
+			d->dt_of[i]);
+	lp = xrealloc(NULL, (d->lines.n ? d->lines.n : 1) * sizeof(*lp));
+	for (i = 0; i < d->lines.n; i++)
+		lp[i] = d->pols.v[d->lc_of[i] - 1];
+	plot_gp_colours(g->pre, "pc", in->models, lp, d->lines.n);
+	free(lp);
+	fprintf(g->pre, "nx = %zu\n", d->numeric ? 0 : d->xcats.n);
+	if (!d->numeric)
+		plot_gp_array(g->pre, "xl", &d->xcats, true);
+}
+
 int plot_line(sqlite3 *db, const struct plot_opts *o, const struct plot_info *in,
 	      const char *sweep_id, char *err, size_t errlen)
 {
 	struct binds b = { .metric = o->metric, .x = o->x, .by = o->by };
-	struct strv lines = { 0 }, xcats = { 0 }, pols = { 0 }, byvs = { 0 };
-	size_t *lc_of = NULL, *dt_of = NULL;
-	struct cell *cells = NULL;
-	size_t nc = 0, cap = 0, i, maxn = 0;
-	bool numeric = true;
-	double maxabs = 0, div, xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = 0;
+	struct line_data d = { .numeric = true };
+	double div, xd;
 	char *metric = NULL, *x = NULL, ylabel[256], xlabel[256], title[2048], what[512];
 	char extra[256];
-	const char *unit;
+	const char *unit, *xu;
 	struct gp g;
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	(void)sweep_id;
 	metric = o->metric ? xstrdup(o->metric) :
 		 plot_default_metric(db, (const char *const[]){ "_ns", NULL });
 	x = o->x ? xstrdup(o->x) : plot_default_axis(db, sweep_id, in, 0);
@@ -88,139 +225,30 @@ int plot_line(sqlite3 *db, const struct plot_opts *o, const struct plot_info *in
 				sqlite3_column_text(s, 0));
 		sqlite3_finalize(s);
 	}
-
-	s = plot_query_file(db, "plot-line.sql", &b, err, errlen);
-	if (!s) {
-		rc = 1;
+	if ((rc = line_load(db, &b, &d, err, errlen)))
 		goto out;
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *line = (const char *)sqlite3_column_text(s, 0);
-		const char *xt = (const char *)sqlite3_column_text(s, 1);
-		long li = strv_find(&lines, line);
-		struct cell *c = nc ? &cells[nc - 1] : NULL;
-		double xv;
-
-		if (li < 0) {
-			const char *pv = (const char *)sqlite3_column_text(s, 3);
-			const char *bv = sqlite3_column_type(s, 4) == SQLITE_NULL ? "" :
-					 (const char *)sqlite3_column_text(s, 4);
-			long pi = strv_find(&pols, pv), bi = strv_find(&byvs, bv);
-
-			li = (long)strv_push(&lines, line);
-			lc_of = xrealloc(lc_of, lines.n * sizeof(*lc_of));
-			dt_of = xrealloc(dt_of, lines.n * sizeof(*dt_of));
-			lc_of[li] = 1 + (size_t)(pi < 0 ? (long)strv_push(&pols, pv) : pi);
-			dt_of[li] = 1 + (size_t)(bi < 0 ? (long)strv_push(&byvs, bv) : bi);
-		}
-		if (!c || c->line != (size_t)li || strcmp(c->xtext, xt)) {
-			if (nc == cap) {
-				cap = cap ? 2 * cap : 64;
-				cells = xrealloc(cells, cap * sizeof(*cells));
-			}
-			c = &cells[nc++];
-			memset(c, 0, sizeof(*c));
-			c->line = (size_t)li;
-			c->xtext = xstrdup(xt);
-			if (plot_is_number(xt, &xv))
-				c->x = xv;
-			else
-				numeric = false;
-		}
-		dvec_push(&c->v, sqlite3_column_double(s, 2));
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		seterr(err, errlen, "plot-line.sql: %s", sqlite3_errmsg(db));
-		rc = 1;
-		goto out;
-	}
-	if (!nc) {
+	if (!d.nc) {
 		seterr(err, errlen, "no selected run has both parameter %s and metric %s", x, metric);
 		rc = 1;
 		goto out;
 	}
-	for (i = 0; i < nc; i++) {
-		struct cell *c = &cells[i];
-
-		plot_stats(c->v.v, c->v.n, &c->mean, &c->lo, &c->hi);
-		if (fabs(c->lo) > maxabs)
-			maxabs = fabs(c->lo);
-		if (fabs(c->hi) > maxabs)
-			maxabs = fabs(c->hi);
-		if (c->v.n > maxn)
-			maxn = c->v.n;
-		if (!numeric) {
-			long k = strv_find(&xcats, c->xtext);
-
-			c->x = (double)(k < 0 ? (long)strv_push(&xcats, c->xtext) : k);
-		}
-		if (c->x < xmin)
-			xmin = c->x;
-		if (c->x > xmax)
-			xmax = c->x;
-		if (c->mean < ymin)
-			ymin = c->mean;
-		if (c->mean > ymax)
-			ymax = c->mean;
-	}
-	plot_unit(metric, maxabs, &div, &unit);
+	line_stats(&d);
+	plot_unit(metric, d.maxabs, &div, &unit);
 	plot_label(metric, unit, ylabel, sizeof(ylabel));
-	{
-		double xd;
-		const char *xu;
-
-		plot_unit(x, fabs(xmax), &xd, &xu);
-		plot_label(x, xu, xlabel, sizeof(xlabel));
-		if (numeric && xd != 1)
-			for (i = 0; i < nc; i++)
-				cells[i].x /= xd;
-		if (numeric) {
-			xmin /= xd;
-			xmax /= xd;
-		}
+	plot_unit(x, fabs(d.xmax), &xd, &xu);
+	plot_label(x, xu, xlabel, sizeof(xlabel));
+	if (d.numeric) {
+		for (size_t i = 0; i < d.nc; i++)
+			d.cells[i].x /= xd;
+		d.xmin /= xd;
+		d.xmax /= xd;
 	}
 	if ((rc = gp_begin(&g, o->out, o->data, o->width, o->height, err, errlen)))
 		goto out;
-	{
-		int ly = plot_auto_log(o->logy, ymin, ymax, 1000);
-
-		fprintf(g.pre, "logx = %d\nlogy = %d\n", numeric ? plot_auto_log(o->logx, xmin, xmax, 16) :
-			0, ly);
-		fprintf(g.dat, "# memsim plot line: %s against %s; x mean ci95_low ci95_high n "
-			"(y in %s)\n", metric, x, *unit ? unit : "units");
-		for (i = 0; i < nc; i++) {
-			struct cell *c = &cells[i];
-			double lo = c->lo / div;
-
-			if (i && c->line != cells[i - 1].line)
-				fprintf(g.dat, "\n\n");
-			if (ly && lo <= 0)	/* a log axis cannot show a band through zero */
-				lo = c->mean / div / 10;
-			fprintf(g.dat, "%.10g %.10g %.10g %.10g %zu\n", c->x, c->mean / div, lo,
-				c->hi / div, c->v.n);
-		}
-	}
-	fprintf(g.pre, "n = %zu\n", lines.n);
-	plot_gp_array(g.pre, "names", &lines, false);
-	fprintf(g.pre, "array lc_of[%zu]\narray dt_of[%zu]\n", lines.n, lines.n);
-	for (i = 0; i < lines.n; i++)
-		fprintf(g.pre, "lc_of[%zu] = %zu\ndt_of[%zu] = %zu\n", i + 1, lc_of[i], i + 1,
-			dt_of[i]);
-	{
-		const char **lp = xrealloc(NULL, (lines.n ? lines.n : 1) * sizeof(*lp));
-
-		for (i = 0; i < lines.n; i++)
-			lp[i] = pols.v[lc_of[i] - 1];
-		plot_gp_colours(g.pre, "pc", in->models, lp, lines.n);
-		free(lp);
-	}
-	fprintf(g.pre, "nx = %zu\n", numeric ? 0 : xcats.n);
-	if (!numeric)
-		plot_gp_array(g.pre, "xl", &xcats, true);
+	line_write(&g, o, in, &d, metric, x, unit, div);
 	snprintf(what, sizeof(what), "%s vs %s", ylabel, x);
-	if (maxn > 1)
-		snprintf(extra, sizeof(extra), "mean and 95%% CI of up to %zu runs", maxn);
+	if (d.maxn > 1)
+		snprintf(extra, sizeof(extra), "mean and 95%% CI of up to %zu runs", d.maxn);
 	else
 		snprintf(extra, sizeof(extra), "one run per point");
 	plot_make_title(o, in, what, extra, title, sizeof(title));
@@ -230,17 +258,7 @@ int plot_line(sqlite3 *db, const struct plot_opts *o, const struct plot_info *in
 	rc = gp_run(&g, "line.gp", o->quiet, err, errlen);
 	gp_cleanup(&g);
 out:
-	for (i = 0; i < nc; i++) {
-		free(cells[i].xtext);
-		free(cells[i].v.v);
-	}
-	free(cells);
-	strv_free(&lines);
-	strv_free(&xcats);
-	strv_free(&pols);
-	strv_free(&byvs);
-	free(lc_of);
-	free(dt_of);
+	line_data_free(&d);
 	free(metric);
 	free(x);
 	return rc;
@@ -547,16 +565,57 @@ static void column_flush(FILE *f, struct column *c, double tdiv, double vdiv)
 	c->col = -1;
 }
 
+/* The prelude of a series plot: labels, one colour per policy (further runs of a policy
+ * dashed), and the title; tlo and thi are the window in tunit. */
+static void series_prelude(struct gp *g, const struct plot_opts *o, const struct plot_info *in,
+			   const char *name, const struct strv *labels, const struct strv *pols,
+			   const char *tunit, const char *vunit, double tlo, double thi,
+			   bool decimated)
+{
+	char xl[256], yl[256], title[2048], what[512], extra[256];
+	size_t i;
+
+	snprintf(xl, sizeof(xl), "simulated time (%s)", tunit);
+	plot_label(name, vunit, yl, sizeof(yl));
+	fprintf(g->pre, "n = %zu\n", labels->n);
+	plot_gp_array(g->pre, "names", labels, false);
+	plot_gp_colours(g->pre, "pc", in->models, (const char *const *)pols->v, pols->n);
+	/* further runs of one policy keep its colour and take dashes 2, 3, ... */
+	fprintf(g->pre, "array dts[%zu]\n", labels->n ? labels->n : 1);
+	for (i = 0; i < labels->n; i++) {
+		size_t j, same = 0;
+
+		for (j = 0; j < i; j++)
+			same += !strcmp(pols->v[j], pols->v[i]);
+		fprintf(g->pre, "dts[%zu] = %zu\n", i + 1, 1 + same % 5);
+	}
+	snprintf(what, sizeof(what), "%s over time", yl);
+	{
+		size_t off = (size_t)snprintf(extra, sizeof(extra), "%zu run%s", labels->n,
+					      labels->n == 1 ? "" : "s");
+
+		if ((o->has_from || o->has_to) && off < sizeof(extra))
+			off += (size_t)snprintf(extra + off, sizeof(extra) - off, "; %.6g-%.6g %s",
+						tlo, thi, tunit);
+		if (decimated && off < sizeof(extra))
+			snprintf(extra + off, sizeof(extra) - off, "; min and max per pixel column");
+	}
+	plot_make_title(o, in, what, extra, title, sizeof(title));
+	gp_str(g->pre, "plottitle", title);
+	gp_str(g->pre, "xlabel", xl);
+	gp_str(g->pre, "ylabel", yl);
+}
+
 int plot_series(sqlite3 *db, const struct plot_opts *o, const struct plot_info *in,
 		char *err, size_t errlen)
 {
 	struct binds b = { 0 };
 	struct strv runs = { 0 }, labels = { 0 }, pols = { 0 };
-	char *name = NULL, xl[256], yl[256], title[2048], what[512], lab[512], extra[256];
+	char *name = NULL, lab[512];
 	double tdiv, vdiv, tmax = 0, vmax = 0, tlo = INFINITY, thi = -INFINITY;
 	const char *tunit, *vunit;
 	sqlite3_stmt *s;
-	size_t skipped = 0, npts[MAX_SERIES_RUNS] = { 0 }, ncols, i, decimated = 0;
+	size_t skipped = 0, npts[MAX_SERIES_RUNS] = { 0 }, ncols, decimated = 0;
 	struct column col = { .col = -1 };
 	struct gp g;
 	int rc, pass;
@@ -682,35 +741,8 @@ int plot_series(sqlite3 *db, const struct plot_opts *o, const struct plot_info *
 	if (skipped && !o->quiet)
 		fprintf(stderr, "memsim plot: warning: %zu more runs have series %s; plotting the "
 			"first %d (narrow with --run or --where)\n", skipped, name, MAX_SERIES_RUNS);
-	snprintf(xl, sizeof(xl), "simulated time (%s)", tunit);
-	plot_label(name, vunit, yl, sizeof(yl));
-	fprintf(g.pre, "n = %zu\n", labels.n);
-	plot_gp_array(g.pre, "names", &labels, false);
-	plot_gp_colours(g.pre, "pc", in->models, (const char *const *)pols.v, pols.n);
-	/* further runs of one policy keep its colour and take dashes 2, 3, ... */
-	fprintf(g.pre, "array dts[%zu]\n", labels.n ? labels.n : 1);
-	for (i = 0; i < labels.n; i++) {
-		size_t j, same = 0;
-
-		for (j = 0; j < i; j++)
-			same += !strcmp(pols.v[j], pols.v[i]);
-		fprintf(g.pre, "dts[%zu] = %zu\n", i + 1, 1 + same % 5);
-	}
-	snprintf(what, sizeof(what), "%s over time", yl);
-	{
-		size_t off = (size_t)snprintf(extra, sizeof(extra), "%zu run%s", labels.n,
-					      labels.n == 1 ? "" : "s");
-
-		if ((o->has_from || o->has_to) && off < sizeof(extra))
-			off += (size_t)snprintf(extra + off, sizeof(extra) - off, "; %.6g-%.6g %s",
-						tlo / tdiv, thi / tdiv, tunit);
-		if (decimated && off < sizeof(extra))
-			snprintf(extra + off, sizeof(extra) - off, "; min and max per pixel column");
-	}
-	plot_make_title(o, in, what, extra, title, sizeof(title));
-	gp_str(g.pre, "plottitle", title);
-	gp_str(g.pre, "xlabel", xl);
-	gp_str(g.pre, "ylabel", yl);
+	series_prelude(&g, o, in, name, &labels, &pols, tunit, vunit, tlo / tdiv, thi / tdiv,
+		       decimated > 0);
 	rc = gp_run(&g, "series.gp", o->quiet, err, errlen);
 out:
 	gp_cleanup(&g);

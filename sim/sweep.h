@@ -34,8 +34,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "param.h"
+
 #define SWEEP_MAX_AXES 32
 #define SWEEP_NAME_MAX 64
+
+/* A name (axis, parameter) starts with a letter or _ and goes on with letters, digits, _. */
+static inline bool sweep_is_name_start(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static inline bool sweep_is_name_char(int c)
+{
+	return sweep_is_name_start(c) || (c >= '0' && c <= '9');
+}
 #define SWEEP_VALUE_MAX 96
 /* Bounds that turn a typo (`n=1..100000000`) into an error instead of a week of runs. */
 #define SWEEP_MAX_VALUES 1000000
@@ -164,6 +177,9 @@ void sweep_write_axes_json(const struct sweep *sw, FILE *out);
 
 /* Expression parser and evaluator (exposed for tests). */
 int sweep_expr_parse(const char *text, struct sweep_expr **out, char *err, size_t errlen);
+/* The same for a derived axis of parameter unit `unit` (what a time suffix converts to). */
+int sweep_expr_parse_unit(const char *text, enum param_unit unit, struct sweep_expr **out,
+			  char *err, size_t errlen);
 void sweep_expr_free(struct sweep_expr *e);
 /* Evaluates with names looked up by fn: 0, or -EINVAL (message: below zero, overflow,
  * division by zero, unknown name). */

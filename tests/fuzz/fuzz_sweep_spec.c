@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/fuzz/fuzz_sweep_spec.c — libFuzzer target for the sweep spec parser (sim/sweep.c).
+ * tests/fuzz/fuzz_sweep_spec.c — libFuzzer target for the sweep spec parser (sim/sweep.c, sim/sweep_expr.c).
  *
  * The input is read as a sweep file: one NAME=SPEC or "if COND" per line.  The first line is
  * also parsed and evaluated as a bare expression.  A spec that parses is finished against a

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * models/hinting.c — guest page hinting (seed 004): the host mechanism (residency, reclaim,
- * swap), the unused-hint policies (none, per-page, batched, lazy-unused) and the whole-model
- * check.  The volatile page-cache policies are in models/hinting_volatile.c.
+ * swap), the guest requests, the policies none and per-page, the policy table and the
+ * whole-model check.  batched and lazy-unused are in models/hinting_batched.c, the volatile
+ * page-cache policies in models/hinting_volatile.c.
  * models/hinting.h states the invariants; docs/models/hinting.md explains the model.
  *
  * Page life cycle (guest view x host view):
@@ -89,7 +90,7 @@ int hinting_params_validate(const struct hinting_params *p)
 
 /* ---- memory ----------------------------------------------------------------------------- */
 
-static void *hz_alloc(struct hinting_model *m, size_t size)
+void *hg_zalloc(struct hinting_model *m, size_t size)
 {
 	void *p = mem_zalloc(&m->mem, size);
 
@@ -98,7 +99,7 @@ static void *hz_alloc(struct hinting_model *m, size_t size)
 	return p;
 }
 
-static void hz_free(struct hinting_model *m, void *p, size_t size) { mem_free(&m->mem, p, size); }
+void hg_zfree(struct hinting_model *m, void *p, size_t size) { mem_free(&m->mem, p, size); }
 
 /* ---- page state and counters ------------------------------------------------------------ */
 
@@ -181,17 +182,17 @@ static int ensure_chunks(struct hinting_model *m, struct hinting_guest *g, uint6
 
 		while (nd <= last)
 			nd *= 2;
-		dir = hz_alloc(m, nd * sizeof(*dir));
+		dir = hg_zalloc(m, nd * sizeof(*dir));
 		if (!dir)
 			return -ENOMEM;
 		if (g->ndir)
 			env_memcpy(dir, g->dir, g->ndir * sizeof(*dir));
-		hz_free(m, g->dir, g->ndir * sizeof(*dir));
+		hg_zfree(m, g->dir, g->ndir * sizeof(*dir));
 		g->dir = dir;
 		g->ndir = nd;
 	}
 	for (ci = first; ci <= last; ci++)
-		if (!g->dir[ci] && !(g->dir[ci] = hz_alloc(m, sizeof(struct hg_chunk))))
+		if (!g->dir[ci] && !(g->dir[ci] = hg_zalloc(m, sizeof(struct hg_chunk))))
 			return -ENOMEM;
 	return 0;
 }
@@ -407,242 +408,6 @@ bool hg_block_has(const struct hinting_guest *g, uint64_t gfn, unsigned order, u
 	return false;
 }
 
-/* ---- per-CPU state: free lists (batched) and refill credits (batched, the lazy ones) ------ */
-
-static uint32_t pool_size(const struct hinting_model *m) { return (uint32_t)m->p.pcp_high + 1; }
-
-static struct pcp_cpu *cpu_get(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu)
-{
-	struct pcp_cpu *pc;
-	uint32_t i, n;
-
-	if (cpu >= HINTING_MAX_CPUS)
-		return NULL;
-	if (cpu >= g->ncpus) {
-		uint32_t nc = g->ncpus ? g->ncpus : 4;
-		struct pcp_cpu **cpus;
-
-		while (nc <= cpu)
-			nc *= 2;
-		cpus = hz_alloc(m, nc * sizeof(*cpus));
-		if (!cpus)
-			return NULL;
-		if (g->ncpus)
-			env_memcpy(cpus, g->cpus, g->ncpus * sizeof(*cpus));
-		hz_free(m, g->cpus, g->ncpus * sizeof(*cpus));
-		g->cpus = cpus;
-		g->ncpus = nc;
-	}
-	if (g->cpus[cpu])
-		return g->cpus[cpu];
-	pc = hz_alloc(m, sizeof(*pc));
-	if (!pc)
-		return NULL;
-	pc->head = pc->tail = NIL;
-	if (m->pol->pcp) {
-		n = pool_size(m);
-		pc->nodes = hz_alloc(m, n * sizeof(*pc->nodes));
-		if (!pc->nodes) {
-			hz_free(m, pc, sizeof(*pc));
-			return NULL;
-		}
-		for (i = 0; i < n; i++)
-			pc->nodes[i].next = i + 1 < n ? i + 1 : NIL;
-		pc->free_node = 0;
-	} else {
-		pc->free_node = NIL;
-	}
-	g->cpus[cpu] = pc;
-	return pc;
-}
-
-static void cpu_free(struct hinting_model *m, struct pcp_cpu *pc)
-{
-	if (!pc)
-		return;
-	m->credits -= pc->credit;
-	if (pc->nodes)
-		hz_free(m, pc->nodes, pool_size(m) * sizeof(*pc->nodes));
-	hz_free(m, pc, sizeof(*pc));
-}
-
-/* Sets or clears PCP (and the node index) on the pages of a listed block. */
-static void mark_pcp(struct hinting_guest *g, uint64_t gfn, unsigned order, uint32_t gidx,
-		     bool on)
-{
-	uint64_t k, n = 1ULL << order;
-
-	for (k = 0; k < n; k++) {
-		uint32_t *s = &chunk_of(g, gfn + k)->st[(gfn + k) & CH_MASK];
-
-		*s = on ? (*s & S_FLAGS) | S_PCP | (gidx << S_AUX_SHIFT) : (*s & S_FLAGS & ~S_PCP);
-	}
-}
-
-static void node_unlink(struct hinting_model *m, struct pcp_cpu *pc, uint32_t ni)
-{
-	struct pcp_node *nd = &pc->nodes[ni];
-
-	if (nd->prev != NIL)
-		pc->nodes[nd->prev].next = nd->next;
-	else
-		pc->head = nd->next;
-	if (nd->next != NIL)
-		pc->nodes[nd->next].prev = nd->prev;
-	else
-		pc->tail = nd->prev;
-	nd->next = pc->free_node;
-	pc->free_node = ni;
-	pc->count--;
-	work_add(&m->work, WU_LIST_HOP, 1);
-}
-
-/* Spill: the hint_batch coldest blocks go to the buddy allocator in one unused vector. */
-static void pcp_spill(struct hinting_model *m, struct hinting_guest *g, struct pcp_cpu *pc)
-{
-	uint64_t k;
-
-	hg_hcall(m, true);
-	m->stats.pcp_spills++;
-	for (k = 0; k < m->p.hint_batch && pc->tail != NIL; k++) {
-		uint32_t ni = pc->tail;
-		uint64_t gfn = pc->nodes[ni].gfn;
-		unsigned order = pc->nodes[ni].order;
-
-		node_unlink(m, pc, ni);
-		mark_pcp(g, gfn, order, 0, false);
-		hg_hint_block(m, g, gfn, order, true);
-	}
-}
-
-/* Takes the listed block holding the page at global node index gidx off its list. */
-static void pcp_remove(struct hinting_model *m, struct hinting_guest *g, uint32_t gidx,
-		       uint64_t *gfn, unsigned *order)
-{
-	uint32_t cpu = gidx / pool_size(m), ni = gidx % pool_size(m);
-	struct pcp_cpu *pc = g->cpus[cpu];
-
-	*gfn = pc->nodes[ni].gfn;
-	*order = pc->nodes[ni].order;
-	node_unlink(m, pc, ni);
-	mark_pcp(g, *gfn, *order, 0, false);
-}
-
-/*
- * Stable hints for a block leaving the buddy allocator on this vCPU: one refill vector covers
- * hint_batch such blocks.  Nothing to say if none of its pages was hinted unused.
- */
-void hg_refill_stable(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
-			  uint64_t gfn, unsigned order)
-{
-	struct pcp_cpu *pc;
-
-	if (!hg_block_has(g, gfn, order, S_UNUSED))
-		return;
-	if (order > m->p.pcp_max_order || !(pc = cpu_get(m, g, cpu))) {
-		if (order <= m->p.pcp_max_order)
-			m->stats.degraded++;
-		hg_direct_hint(m, g, gfn, order, false);
-		return;
-	}
-	if (!pc->credit) {
-		hg_hcall(m, false);
-		m->stats.refills++;
-		pc->credit = m->p.hint_batch;
-		m->credits += m->p.hint_batch;
-	}
-	pc->credit--;
-	m->credits--;
-	hg_hint_block(m, g, gfn, order, false);
-}
-
-/* ---- lazy set (the seed's hash of pages made unused but not yet submitted) ----------------- */
-
-static uint64_t lz_home(const struct hinting_guest *g, uint64_t gfn)
-{
-	return env_mix64(gfn) & g->lz_mask;
-}
-
-int hg_lz_make(struct hinting_model *m, struct hinting_guest *g)
-{
-	uint64_t n = 2, i;
-
-	while (n < 2 * m->p.lazy_pages)
-		n *= 2;
-	g->lz = hz_alloc(m, n * sizeof(*g->lz));
-	if (!g->lz) {
-		g->lz_failed = true;
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++)
-		g->lz[i] = LZ_EMPTY;
-	g->lz_mask = n - 1;
-	return 0;
-}
-
-void hg_lz_insert(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn)
-{
-	uint64_t h = lz_home(g, gfn);
-
-	work_add(&m->work, WU_BUCKET_VISIT, 1);
-	while (g->lz[h] != LZ_EMPTY) {
-		h = (h + 1) & g->lz_mask;
-		work_add(&m->work, WU_BUCKET_VISIT, 1);
-	}
-	g->lz[h] = gfn;
-	g->lz_count++;
-}
-
-/* Removes gfn (present) with backward-shift deletion: no tombstones, probes stay short. */
-void hg_lz_remove(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn)
-{
-	uint64_t h = lz_home(g, gfn), j;
-
-	work_add(&m->work, WU_BUCKET_VISIT, 1);
-	while (g->lz[h] != gfn) {
-		ENV_ASSERT(g->lz[h] != LZ_EMPTY);
-		h = (h + 1) & g->lz_mask;
-		work_add(&m->work, WU_BUCKET_VISIT, 1);
-	}
-	j = h;
-	for (;;) {
-		j = (j + 1) & g->lz_mask;
-		work_add(&m->work, WU_BUCKET_VISIT, 1);
-		if (g->lz[j] == LZ_EMPTY)
-			break;
-		/* the entry at j may fill the hole at h unless its home lies in (h, j] */
-		if (((j - lz_home(g, g->lz[j])) & g->lz_mask) >= ((j - h) & g->lz_mask)) {
-			g->lz[h] = g->lz[j];
-			h = j;
-			work_add(&m->work, WU_ENTRY_MOVE, 1);
-		}
-	}
-	g->lz[h] = LZ_EMPTY;
-	g->lz_count--;
-}
-
-/* Commit: every pending page is hinted unused in one vector call; the set is emptied. */
-static void lz_commit(struct hinting_model *m, struct hinting_guest *g)
-{
-	uint64_t i;
-
-	hg_hcall(m, true);
-	m->stats.lazy_commits++;
-	for (i = 0; i <= g->lz_mask; i++) {
-		uint64_t gfn = g->lz[i];
-		struct hg_chunk *c;
-
-		work_add(&m->work, WU_BUCKET_VISIT, 1);
-		if (gfn == LZ_EMPTY)
-			continue;
-		c = chunk_of(g, gfn);
-		c->st[gfn & CH_MASK] &= ~S_PEND;
-		hg_hint_block(m, g, gfn, 0, true);
-		g->lz[i] = LZ_EMPTY;
-	}
-	g->lz_count = 0;
-}
-
 /* ---- policies ------------------------------------------------------------------------------ */
 
 static void pp_free(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
@@ -659,100 +424,6 @@ static void pp_alloc(struct hinting_model *m, struct hinting_guest *g, uint32_t 
 	hg_direct_hint(m, g, gfn, order, false);   /* the seed: page_set_stable on every allocation */
 }
 
-static void batched_free(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
-			 uint64_t gfn, unsigned order)
-{
-	struct pcp_cpu *pc;
-	uint32_t ni;
-
-	if (order > m->p.pcp_max_order) {
-		hg_direct_hint(m, g, gfn, order, true);   /* straight to the buddy allocator */
-		return;
-	}
-	pc = cpu_get(m, g, cpu);
-	if (!pc) {
-		m->stats.degraded++;
-		hg_direct_hint(m, g, gfn, order, true);
-		return;
-	}
-	ni = pc->free_node;
-	ENV_ASSERT(ni != NIL);
-	pc->free_node = pc->nodes[ni].next;
-	pc->nodes[ni] = (struct pcp_node){ .gfn = gfn, .order = order, .prev = NIL, .next = pc->head };
-	if (pc->head != NIL)
-		pc->nodes[pc->head].prev = ni;
-	else
-		pc->tail = ni;
-	pc->head = ni;
-	pc->count++;
-	work_add(&m->work, WU_LIST_HOP, 1);
-	mark_pcp(g, gfn, order, cpu * pool_size(m) + ni, true);
-	if (pc->count > m->p.pcp_high)
-		pcp_spill(m, g, pc);
-}
-
-static void batched_alloc(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
-			  uint64_t gfn, unsigned order)
-{
-	uint64_t k, n = 1ULL << order;
-	bool hit = false;
-
-	for (k = 0; k < n; k++) {
-		uint32_t s = chunk_of(g, gfn + k)->st[(gfn + k) & CH_MASK];
-		uint64_t bg;
-		unsigned bo;
-
-		if (!(s & S_PCP))
-			continue;
-		pcp_remove(m, g, s >> S_AUX_SHIFT, &bg, &bo);
-		if (bg == gfn && bo == order)
-			hit = true;
-		else if (bg < gfn || bg + (1ULL << bo) > gfn + n)
-			m->stats.pcp_partial++;   /* the block's other pages: free, stable, unlisted */
-	}
-	if (hit) {
-		m->stats.pcp_hits++;
-		return;
-	}
-	hg_refill_stable(m, g, cpu, gfn, order);
-}
-
-static void lazy_free(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
-		      uint64_t gfn, unsigned order)
-{
-	uint64_t k, n = 1ULL << order;
-
-	(void)cpu;
-	if (!g->lz) {
-		m->stats.degraded++;
-		hg_direct_hint(m, g, gfn, order, true);
-		return;
-	}
-	for (k = 0; k < n; k++) {
-		chunk_of(g, gfn + k)->st[(gfn + k) & CH_MASK] |= S_PEND;
-		hg_lz_insert(m, g, gfn + k);
-		if (g->lz_count >= m->p.lazy_pages)
-			lz_commit(m, g);
-	}
-}
-
-static void lazy_alloc(struct hinting_model *m, struct hinting_guest *g, uint32_t cpu,
-		       uint64_t gfn, unsigned order)
-{
-	uint64_t k, n = 1ULL << order;
-
-	for (k = 0; k < n; k++) {
-		uint32_t *s = &chunk_of(g, gfn + k)->st[(gfn + k) & CH_MASK];
-
-		if (!(*s & S_PEND))
-			continue;
-		hg_lz_remove(m, g, gfn + k);
-		*s &= ~S_PEND;
-		m->stats.lazy_cancelled++;
-	}
-	hg_refill_stable(m, g, cpu, gfn, order);
-}
-
 const struct hinting_policy hinting_none_policy = {
 	.name = "none",
 	.doc = "no hints: the host swaps free pages like any other",
@@ -763,22 +434,6 @@ const struct hinting_policy hinting_per_page_policy = {
 	.doc = "one hint hypercall on every free (unused) and every allocation (stable)",
 	.free = pp_free,
 	.alloc = pp_alloc,
-};
-
-const struct hinting_policy hinting_batched_policy = {
-	.name = "batched",
-	.doc = "per-CPU free lists stay stable; spills and refills are hinted in vectors",
-	.pcp = true,
-	.free = batched_free,
-	.alloc = batched_alloc,
-};
-
-const struct hinting_policy hinting_lazy_unused_policy = {
-	.name = "lazy-unused",
-	.doc = "freed pages wait in a pending set, committed in one call when full",
-	.lazy = true,
-	.free = lazy_free,
-	.alloc = lazy_alloc,
 };
 
 const struct hinting_policy *const hinting_policies[] = {
@@ -827,15 +482,15 @@ static void guest_free(struct hinting_model *m, struct hinting_guest *g)
 		for (i = 0; i < CH_PAGES; i++)
 			if (c->st[i])
 				hg_pg_set(m, c, i, 0);
-		hz_free(m, c, sizeof(*c));
+		hg_zfree(m, c, sizeof(*c));
 	}
-	hz_free(m, g->dir, g->ndir * sizeof(*g->dir));
+	hg_zfree(m, g->dir, g->ndir * sizeof(*g->dir));
 	for (i = 0; i < g->ncpus; i++)
-		cpu_free(m, g->cpus[i]);
-	hz_free(m, g->cpus, g->ncpus * sizeof(*g->cpus));
+		hg_cpu_free(m, g->cpus[i]);
+	hg_zfree(m, g->cpus, g->ncpus * sizeof(*g->cpus));
 	if (g->lz)
-		hz_free(m, g->lz, (g->lz_mask + 1) * sizeof(*g->lz));
-	hz_free(m, g, sizeof(*g));
+		hg_zfree(m, g->lz, (g->lz_mask + 1) * sizeof(*g->lz));
+	hg_zfree(m, g, sizeof(*g));
 }
 
 void hinting_model_destroy(struct hinting_model *m)
@@ -846,7 +501,7 @@ void hinting_model_destroy(struct hinting_model *m)
 		return;
 	for (i = 0; i < m->nguests; i++)
 		guest_free(m, m->guests[i]);
-	hz_free(m, m->guests, m->cap_guests * sizeof(*m->guests));
+	hg_zfree(m, m->guests, m->cap_guests * sizeof(*m->guests));
 	env_free(m, sizeof(*m));
 }
 
@@ -860,17 +515,17 @@ int hinting_domain_create(struct hinting_model *m, uint32_t domain, uint32_t vcp
 		return -EEXIST;
 	if (m->nguests == m->cap_guests) {
 		uint32_t nc = m->cap_guests ? m->cap_guests * 2 : 8;
-		struct hinting_guest **ng = hz_alloc(m, nc * sizeof(*ng));
+		struct hinting_guest **ng = hg_zalloc(m, nc * sizeof(*ng));
 
 		if (!ng)
 			return -ENOMEM;
 		if (m->nguests)
 			env_memcpy(ng, m->guests, m->nguests * sizeof(*ng));
-		hz_free(m, m->guests, m->cap_guests * sizeof(*ng));
+		hg_zfree(m, m->guests, m->cap_guests * sizeof(*ng));
 		m->guests = ng;
 		m->cap_guests = nc;
 	}
-	g = hz_alloc(m, sizeof(*g));
+	g = hg_zalloc(m, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
 	g->id = domain;
@@ -1202,7 +857,7 @@ uint64_t hinting_pcp_blocks(const struct hinting_model *m, uint32_t domain)
 
 static bool lz_contains(const struct hinting_guest *g, uint64_t gfn)
 {
-	uint64_t h = lz_home(g, gfn);
+	uint64_t h = hg_lz_home(g, gfn);
 
 	while (g->lz[h] != LZ_EMPTY) {
 		if (g->lz[h] == gfn)
@@ -1286,13 +941,13 @@ static int check_guest(const struct hinting_model *m, const struct hinting_guest
 			const struct pcp_node *nd = &pc->nodes[ni];
 			uint64_t k;
 
-			if (nd->prev != prev || ++count > pool_size(m))
+			if (nd->prev != prev || ++count > hg_pool_size(m))
 				return -EINVAL;
 			for (k = 0; k < (1ULL << nd->order); k++) {
 				const struct hg_chunk *c = chunk_of(g, nd->gfn + k);
 				uint32_t s = c ? c->st[(nd->gfn + k) & CH_MASK] : 0;
 
-				if (!(s & S_PCP) || (s >> S_AUX_SHIFT) != cpu * pool_size(m) + ni)
+				if (!(s & S_PCP) || (s >> S_AUX_SHIFT) != cpu * hg_pool_size(m) + ni)
 					return -EINVAL;
 			}
 			listed_pages += 1ULL << nd->order;

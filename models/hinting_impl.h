@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * models/hinting_impl.h — internals shared by the hinting model's files: models/hinting.c
- * (host mechanism, unused-hint policies, check) and models/hinting_volatile.c (the volatile
- * page-cache policies).  Nothing else includes this.
+ * (host mechanism, guest requests, the policy table, check), models/hinting_batched.c (the
+ * batched and lazy-unused policies) and models/hinting_volatile.c (the volatile page-cache
+ * policies).  Nothing else includes this.
  */
 #ifndef MEMSIM_MODELS_HINTING_IMPL_H
 #define MEMSIM_MODELS_HINTING_IMPL_H
@@ -109,5 +110,13 @@ void hg_refill_stable(struct hinting_model *m, struct hinting_guest *g, uint32_t
 int hg_lz_make(struct hinting_model *m, struct hinting_guest *g);
 void hg_lz_insert(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn);
 void hg_lz_remove(struct hinting_model *m, struct hinting_guest *g, uint64_t gfn);
+uint64_t hg_lz_home(const struct hinting_guest *g, uint64_t gfn);   /* its first probe slot */
+
+/* Model memory, counted against the model's budget; a failed allocation is counted. */
+void *hg_zalloc(struct hinting_model *m, size_t size);
+void hg_zfree(struct hinting_model *m, void *p, size_t size);
+/* The per-CPU lists (hinting_batched.c): nodes per CPU, and freeing one CPU's state. */
+uint32_t hg_pool_size(const struct hinting_model *m);
+void hg_cpu_free(struct hinting_model *m, struct pcp_cpu *pc);
 
 #endif /* MEMSIM_MODELS_HINTING_IMPL_H */

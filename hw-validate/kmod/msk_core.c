@@ -289,7 +289,7 @@ int msk_accept(struct memsim_req *r, const struct msk_limits *lim, struct msk_ct
 		return ret;
 	for (i = 0; i < r->nparams; i++)
 		if (!c->param_used[i])   /* a parameter no part of this op knows */
-			return msk_reject(c, "parameter %s: not one this op takes (--info lists the family's)",
+			return msk_reject(c, "parameter %s: not one this op takes (see --info)",
 					  r->params[i].name);
 	r->est_bytes = c->est_bytes;
 	if (c->est_bytes > lim->budget_bytes)

@@ -18,6 +18,8 @@
  *   reclaim  n new pages (gfns n .. 2n-1) allocated while the n freed ones hold host memory
  *            (host_mem_pages defaults to n here): each touch past the limit reclaims, the
  *            clock dropping unused pages, swapping stable ones
+ *   cycle    free, then realloc, in one timed region (setup: filled): both directions of
+ *            hinting, the scenario `memsim validate` compares with the simulator
  *   cache    every page (setup: filled) read into the page cache, clean: the volatile
  *            policies make it volatile
  *
@@ -193,7 +195,7 @@ static int hinting_op_setup(struct msk_ctx *c)
 	if (ret || !strcmp(op, "fill"))
 		return ret;
 	ret = hinting_each(c, s, HT_ALLOC, 0, false);
-	if (ret || !strcmp(op, "free") || !strcmp(op, "cache"))
+	if (ret || !strcmp(op, "free") || !strcmp(op, "cache") || !strcmp(op, "cycle"))
 		return ret;
 	return hinting_each(c, s, HT_FREE, 0, false);
 }
@@ -206,6 +208,13 @@ static int hinting_op_fill(struct msk_ctx *c)
 static int hinting_op_free(struct msk_ctx *c)
 {
 	return hinting_each(c, c->priv, HT_FREE, 0, true);
+}
+
+static int hinting_op_cycle(struct msk_ctx *c)
+{
+	int ret = hinting_each(c, c->priv, HT_FREE, 0, true);
+
+	return ret ? ret : hinting_each(c, c->priv, HT_ALLOC, 0, true);
 }
 
 static int hinting_op_reclaim(struct msk_ctx *c)
@@ -236,6 +245,8 @@ const struct msk_op msk_hinting_ops[] = {
 		   "first allocation of n pages of a guest: zero pages and stable hints (seed 004)"),
 	HINTING_OP("free", hinting_op_free, "n allocated pages freed: the policy's unused hints"),
 	HINTING_OP("realloc", hinting_op_fill, "n freed pages allocated again"),
+	HINTING_OP("cycle", hinting_op_cycle,
+		   "n allocated pages freed, then allocated again (memsim validate's scenario)"),
 	HINTING_OP("reclaim", hinting_op_reclaim,
 		   "n new pages allocated while n freed ones fill host memory: inline reclaim"),
 	HINTING_OP("cache", hinting_op_cache, "n pages read into the page cache, clean"),

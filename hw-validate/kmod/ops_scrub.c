@@ -6,11 +6,11 @@
  * The host has exactly n pages, all owned by domain 1 (allocated clean: no work, as in the
  * simulator).  Operations (the timed part):
  *
- *   destroy  relinquish_memory() of domain 1 after it was marked dying: scrub_relinquish in
- *            runs of up to 64 pages until the domain is gone, as sim/drv_scrub.c's destroy
- *            calls it between two events (a kick of the scrubbers only ends a run: the
- *            scrubbers are other pCPUs' work).  sync scrubs every page inside the free, the
- *            deferred policies queue it under the lock.
+ *   destroy  relinquish_memory() of domain 1 after it was marked dying: scrub_relinquish a
+ *            page at a time until the domain is gone (sim/drv_scrub.c calls it for runs of
+ *            pages between two events: the same work; a kick of the scrubbers only ends a
+ *            run, the scrubbers are other pCPUs' work).  sync scrubs every page inside the
+ *            free, the deferred policies queue it under the lock.
  *   scrub    one scrubber draining the dirty pages the destroy left (setup, untimed, runs
  *            the destroy): scrub_take, then scrub_finish, while the list is not empty, as a
  *            scrubber of drv_scrub.c does once it found pages (it looks without the lock, so
@@ -37,7 +37,10 @@
 
 #define SC_DOMAIN 1
 #define SC_NEWDOM 2
-#define SC_RUN 64                 /* pages per scrub_relinquish call */
+/* pages per scrub_relinquish call: one, as relinquish_memory() frees them (the model counts
+ * the same work for a run of k pages in one call as for k calls, but does it in closed form:
+ * one page a call keeps the measured cost per page, which is what the units price) */
+#define SC_RUN 1
 #define SC_POOL_DEFAULT 4096
 #define SC_POOL_MAX 65536
 

@@ -139,7 +139,8 @@ struct clean_run {
  * The heap's clean pages: runs ordered by address, a freed run merging with its neighbours
  * (as free_heap_pages merges buddies), so clean memory is as few runs as it has holes.
  * Allocation takes the lowest pages.  Inserting may need one node: `reserved` nodes are
- * promised (held in `spare`) so that scrub_finish cannot fail.
+ * promised (held in `spare`) so that scrub_finish cannot fail, and one more is kept cached
+ * (nspare is reserved or reserved + 1).
  */
 struct clean_set {
 	struct avl_root root;
@@ -327,16 +328,25 @@ static void cs_release(struct scrub_model *m, struct clean_run *r)
 	m->bytes -= sizeof(*r);
 }
 
-/* Frees spare nodes beyond what is promised. */
-static void cs_trim(struct scrub_model *m)
+/*
+ * Frees spare nodes beyond what is promised, keeping `keep` more: one unpromised spare stays
+ * cached, so a free that merges with its neighbour (a relinquish page by page, the common
+ * case) does not allocate and free a node every time.
+ */
+static void cs_trim_to(struct scrub_model *m, uint32_t keep)
 {
-	while (m->clean.nspare > m->clean.reserved) {
+	while (m->clean.nspare > m->clean.reserved + keep) {
 		struct clean_run *r = m->clean.spare;
 
 		m->clean.spare = (struct clean_run *)r->avl.left;
 		m->clean.nspare--;
 		cs_release(m, r);
 	}
+}
+
+static void cs_trim(struct scrub_model *m)
+{
+	cs_trim_to(m, 1);
 }
 
 /* Promises one insertion.  0 or -ENOMEM (nothing changed). */
@@ -456,7 +466,7 @@ static void cs_free(struct scrub_model *m)
 	}
 	m->clean.root.node = NULL;
 	m->clean.reserved = 0;
-	cs_trim(m);
+	cs_trim_to(m, 0);
 	m->clean.runs = m->clean.pages = 0;
 }
 
@@ -483,7 +493,8 @@ static int cs_check(const struct scrub_model *m)
 		prev_end = r->start + r->len;
 		sum += r->len;
 	}
-	if (sum != m->clean.pages || m->clean.nspare != m->clean.reserved)
+	if (sum != m->clean.pages || m->clean.nspare < m->clean.reserved ||
+	    m->clean.nspare > m->clean.reserved + 1)
 		return -EINVAL;
 	return 0;
 }

@@ -924,7 +924,13 @@ void calib_req_drop_param(struct calib_req *r, const char *name)
  * share and unshare, which separate page_put, refcount and p2m_entry (in a destroy
  * p2m_entry and page_put are always equal); a fork's superpage mappings under both superpage
  * policies (per-page's refcounts against marked's fixed per-map work) and marks (a hypercall
- * without the map's lock, so the two can be told apart).
+ * without the map's lock, so the two can be told apart).  Scrub: the sync destroy (a real
+ * 4 KiB clear per page), the deferred free paths with and without the entry move, one
+ * scrubber a page per lock hold and 64 (the lock apart from the pages), and on-alloc's
+ * allocation (clears alone, one lock per 512 pages).  Shadow: walks into a pool of 64 under
+ * each reclaim policy (builds and zaps are real clears) and a second pass.  Hinting: first
+ * touches, free+realloc cycles under the hinting policies, reclaim dropping and swapping, and
+ * page-cache fills made volatile.
  * ~7e9 instructions: under a minute under TCG.
  */
 static const char plan_builtin[] =
@@ -952,7 +958,24 @@ static const char plan_builtin[] =
 	"sharing hash+monolithic unshare n=100,1000,10000 k=1\n"
 	"superpage per-page map n=16,64,256 k=1\n"
 	"superpage marked map n=64,256,1024 k=1\n"
-	"superpage marked mark n=16,64,256 k=1\n";
+	"superpage marked mark n=16,64,256 k=1\n"
+	"scrub sync destroy n=256,1024,4096 k=2\n"
+	"scrub deferred-percpu destroy n=256,4096 k=2\n"
+	"scrub on-alloc destroy n=256,4096 k=2\n"
+	"scrub deferred scrub n=256,1024,4096 k=2\n"
+	"scrub deferred-percpu scrub n=1024,4096 batch=64 k=2\n"
+	"scrub on-alloc alloc n=1024,4096 k=2\n"
+	"shadow fifo walk n=256,1024,4096 k=2\n"
+	"shadow fifo-skip-roots walk n=256,1024 k=2\n"
+	"shadow clock walk n=256,1024,4096 k=2\n"
+	"shadow accessed walk n=256,1024 k=2\n"
+	"shadow accessed rewalk n=256,1024 k=2\n"
+	"hinting per-page fill n=1024,4096 k=2\n"
+	"hinting batched cycle n=1024,4096 k=2\n"
+	"hinting lazy-unused cycle n=1024,4096 k=2\n"
+	"hinting none reclaim n=1024,4096 k=2\n"
+	"hinting per-page reclaim n=1024,4096 k=2\n"
+	"hinting volatile cache n=1024,4096 k=2\n";
 
 /* The check's plan (hw-validate/check.sh): the same shape, small sizes, seconds under TCG. */
 static const char plan_small[] =
@@ -975,12 +998,25 @@ static const char plan_small[] =
 	"sharing hash+monolithic unshare n=100,1500 k=1\n"
 	"superpage per-page map n=16,128 k=1\n"
 	"superpage marked map n=64,256 k=1\n"
-	"superpage marked mark n=16,64 k=1\n";
+	"superpage marked mark n=16,64 k=1\n"
+	"scrub sync destroy n=256,1024 k=1\n"
+	"scrub on-alloc destroy n=256,1024 k=1\n"
+	"scrub deferred scrub n=256,1024 k=1\n"
+	"scrub deferred-percpu scrub n=1024 batch=64 k=1\n"
+	"scrub on-alloc alloc n=256,1024 k=1\n"
+	"shadow fifo walk n=128,512 k=1\n"
+	"shadow clock walk n=128,512 k=1\n"
+	"hinting per-page fill n=256,1024 k=1\n"
+	"hinting batched cycle n=256,1024 k=1\n"
+	"hinting none reclaim n=256,1024 k=1\n"
+	"hinting per-page reclaim n=256,1024 k=1\n";
 
 /*
  * Reference scenarios: sizes the plans do not measure.  `rmap` rows vary the reverse map
  * under a monolithic relinquish; `relinquish` rows vary the relinquish policy over a hash;
- * `superpage` rows are a fork of a region of n superpages (n / 512 GiB).
+ * `superpage` rows are a fork of a region of n superpages (n / 512 GiB); `scrub` rows the
+ * destroy of a domain of n pages, `shadow` rows n walks to new leaves into a pool of 64,
+ * `hinting` rows n pages freed and allocated again (sim/vfamily.c).
  */
 static const char scen_builtin[] =
 	"# memsim validate --scenarios builtin: MODEL RMAP+RELINQUISH n=N [PARAM=VALUE]...\n"
@@ -994,13 +1030,25 @@ static const char scen_builtin[] =
 	"relinquish hash+weighted n=30000\n"
 	"relinquish list+preemptible n=2000 batch=64\n"
 	"superpage per-page n=1024\n"
-	"superpage marked n=1024\n";
+	"superpage marked n=1024\n"
+	"scrub sync n=8192\n"
+	"scrub deferred-percpu n=8192\n"
+	"scrub on-alloc n=8192\n"
+	"shadow fifo n=2048\n"
+	"shadow clock n=2048\n"
+	"shadow accessed n=2048\n"
+	"hinting per-page n=8192\n"
+	"hinting batched n=8192\n"
+	"hinting lazy-unused n=8192\n";
 
 static const char scen_small[] =
 	"# memsim validate --scenarios small: one scenario per model\n"
 	"rmap tree+monolithic n=700\n"
 	"relinquish hash+preemptible n=700 batch=32\n"
-	"superpage per-page n=512\n";
+	"superpage per-page n=512\n"
+	"scrub sync n=2048\n"
+	"shadow clock n=512\n"
+	"hinting batched n=2048\n";
 
 const char *calib_builtin_plan(const char *name)
 {

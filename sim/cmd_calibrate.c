@@ -54,6 +54,7 @@
 #include "run.h"
 #include "store.h"
 #include "util.h"
+#include "vfamily.h"
 
 /* Paths and messages are composed into fixed buffers; a path near PATH_MAX may cut a
  * message short, which is acceptable for a message (file names are checked on use). */
@@ -1468,9 +1469,12 @@ static int sim_scenario(const struct calib_req *s, const char *profile, struct r
 	uint64_t pending = calib_req_param(s, "pending", 1);
 	bool sp = !strcmp(s->model, "superpage");
 	const char *metric = sp ? "fork_map_ns" : "destroy_ns";
+	const struct vfamily *vf = vfamily_find(s->model);
 	unsigned k = 0, j;
 	int rc;
 
+	if (vf)   /* scrub, shadow, hinting: sim/vfamily.c */
+		return vf->sim(s, profile, r, ns, err, errlen);
 	if (sp) {
 		/* the fork storm with one fork: its child's mapping is the module's `map` */
 		o.model = "superpage";
@@ -1715,13 +1719,14 @@ static void validate_usage(FILE *out)
 		"                      relinquish, the simulator model the row belongs to; pending=0|1\n"
 		"                      is the module's preemption answer, default 1), or\n"
 		"                      `superpage POLICY n=N`: the module maps N superpages into a forked\n"
-		"                      child, the simulator runs fork-storm over N/512 GiB, one fork\n"
+		"                      child, the simulator runs fork-storm over N/512 GiB, one fork;\n"
+		"%s"
 		"  --print-scenarios   print the scenario list and exit\n"
 		"  --plot OUT.png      draw predicted against measured (analysis/validate.gp; .svg too);\n"
 		"                      written as plot -o is (a failed plot keeps an older OUT.png)\n"
 		"  --max-error PCT     exit 1 if an error exceeds PCT %% (default: report only)\n"
 		"  --no-work-check     skip the unit-by-unit comparison of simulated and module work\n"
-		"%s", hw_usage);
+		"%s", vfamily_usage, hw_usage);
 }
 
 int cmd_validate(int argc, char **argv)
@@ -1809,7 +1814,15 @@ int cmd_validate(int argc, char **argv)
 	rc = EXIT_USAGE;
 	for (i = 0; i < nsc; i++) {
 		char rp[CALIB_NAME_LEN], lp[CALIB_NAME_LEN];
+		const struct vfamily *vf = vfamily_find(sc[i].model);
 
+		if (vf) {
+			if (vf->check(&sc[i], err, sizeof(err))) {
+				fprintf(stderr, "%s validate: %s:%u: %s\n", prog, scen, sc[i].line, err);
+				goto out;
+			}
+			continue;
+		}
 		if (!strcmp(sc[i].model, "superpage")) {
 			if (!sc[i].n || sc[i].n % SCEN_SP_PER_GB) {
 				fprintf(stderr, "%s validate: %s:%u: n=%" PRIu64 ": superpage scenarios "
@@ -1820,8 +1833,9 @@ int cmd_validate(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(sc[i].model, "rmap") && strcmp(sc[i].model, "relinquish")) {
-			fprintf(stderr, "%s validate: %s:%u: model %s: want rmap, relinquish or "
-				"superpage\n", prog, scen, sc[i].line, sc[i].model);
+			fprintf(stderr, "%s validate: %s:%u: model %s: want rmap, relinquish, "
+				"superpage, scrub, shadow or hinting\n", prog, scen, sc[i].line,
+				sc[i].model);
 			goto out;
 		}
 		if (split_pair(sc[i].policy, rp, lp)) {
@@ -1876,10 +1890,12 @@ int cmd_validate(int argc, char **argv)
 	}
 	for (i = 0; i < nsc; i++) {
 		bool sp = !strcmp(sc[i].model, "superpage");
+		const struct vfamily *vf = vfamily_find(sc[i].model);
 
 		mreq[i] = sc[i];
-		snprintf(mreq[i].model, sizeof(mreq[i].model), "%s", sp ? "superpage" : "sharing");
-		snprintf(mreq[i].op, sizeof(mreq[i].op), "%s", sp ? "map" : "destroy");
+		snprintf(mreq[i].model, sizeof(mreq[i].model), "%s", vf ? vf->mod_model :
+			 sp ? "superpage" : "sharing");
+		snprintf(mreq[i].op, sizeof(mreq[i].op), "%s", vf ? vf->mod_op : sp ? "map" : "destroy");
 	}
 	rc = measure(&hw, mreq, nsc, sets, &res, err, sizeof(err));
 	if (rc) {
@@ -1977,7 +1993,8 @@ int cmd_validate(int argc, char **argv)
 	}
 	{
 		/* per model: the largest error of either prediction */
-		const char *models[] = { "rmap", "relinquish", "superpage" };
+		const char *models[] = { "rmap", "relinquish", "superpage", "scrub", "shadow",
+					 "hinting" };
 		unsigned m;
 
 		for (m = 0; m < ENV_ARRAY_SIZE(models); m++) {

@@ -56,6 +56,9 @@ extern const struct msk_op msk_selftest_ops[];
 extern const struct msk_op msk_rmap_ops[];
 extern const struct msk_op msk_sharing_ops[];
 extern const struct msk_op msk_superpage_ops[];
+extern const struct msk_op msk_scrub_ops[];
+extern const struct msk_op msk_shadow_ops[];
+extern const struct msk_op msk_hinting_ops[];
 
 /* ---- helpers for op files (msk_core.c) ---- */
 
@@ -79,6 +82,34 @@ static inline int msk_poll(struct msk_ctx *c, u64 i)
 {
 	return (i & c->poll_mask) ? 0 : msk_poll_slow(c, i);
 }
+
+/*
+ * A request the op refuses: says why, naming the parameter or the name at fault (the
+ * kernel log, rate-limited, in the module; stderr in memsim-user), and returns -EINVAL.
+ * The ioctl can only answer an errno: this line is where the name goes.
+ */
+#ifdef pr_warn_ratelimited
+#define msk_warn pr_warn_ratelimited
+#else
+#define msk_warn pr_warn
+#endif
+#define msk_reject(c, fmt, ...) (msk_warn("memsim: %s %s %s: " fmt "\n", (c)->req->model,     \
+					  (c)->req->policy, (c)->req->op, ##__VA_ARGS__), -EINVAL)
+
+/*
+ * Real 4 KiB pages behind WU_PAGE_SCRUB: the models count a page cleared, the module clears
+ * one, so calibration prices the clear itself and not the bookkeeping around it.  The pool
+ * holds `pages` pages (allocated in setup, untimed) and msk_pool_clear zeroes the next k of
+ * them, cycling: a pool larger than the caches clears cold pages, as a dying guest's are.
+ */
+struct msk_pool {
+	u8 *mem;
+	u64 pages, next, cleared;
+};
+#define MSK_PAGE 4096u
+int msk_pool_init(struct msk_pool *p, u64 pages);   /* 0 or -ENOMEM */
+void msk_pool_clear(struct msk_pool *p, u64 k);
+void msk_pool_free(struct msk_pool *p);
 
 /* Saturating a*b + c for memory estimates. */
 static inline u64 msk_est(u64 a, u64 b, u64 c)

@@ -23,6 +23,9 @@ static const struct msk_op *const msk_tables[] = {
 	msk_rmap_ops,
 	msk_sharing_ops,
 	msk_superpage_ops,
+	msk_scrub_ops,
+	msk_shadow_ops,
+	msk_hinting_ops,
 };
 
 /* ---- helpers offered to op files ---- */
@@ -39,7 +42,10 @@ int msk_params_apply(struct msk_ctx *c, const struct model_param *table, unsigne
 			if (!table[j].name || strcmp(p->name, table[j].name))
 				continue;
 			if (p->value < table[j].min || p->value > table[j].max)
-				return -EINVAL;
+				return msk_reject(c, "%s=%llu: out of range %llu..%llu", p->name,
+						  (unsigned long long)p->value,
+						  (unsigned long long)table[j].min,
+						  (unsigned long long)table[j].max);
 			fields[j] = p->value;
 			c->param_used[i] = true;
 		}
@@ -57,11 +63,48 @@ int msk_param_take(struct msk_ctx *c, const char *name, u64 min, u64 max, u64 *o
 		if (strcmp(p->name, name))
 			continue;
 		if (p->value < min || p->value > max)
-			return -EINVAL;
+			return msk_reject(c, "%s=%llu: out of range %llu..%llu", name,
+					  (unsigned long long)p->value, (unsigned long long)min,
+					  (unsigned long long)max);
 		*out = p->value;
 		c->param_used[i] = true;
 	}
 	return 0;
+}
+
+int msk_pool_init(struct msk_pool *p, u64 pages)
+{
+	memset(p, 0, sizeof(*p));
+	if (!pages)
+		return 0;
+	p->mem = env_alloc(pages * MSK_PAGE);
+	if (!p->mem)
+		return -ENOMEM;
+	/* touched once, untimed: the timed clears find the pages mapped */
+	memset(p->mem, 0xa5, pages * MSK_PAGE);
+	p->pages = pages;
+	return 0;
+}
+
+void msk_pool_clear(struct msk_pool *p, u64 k)
+{
+	if (!p->pages)
+		return;
+	p->cleared += k;
+	while (k--) {
+		memset(p->mem + p->next * MSK_PAGE, 0, MSK_PAGE);
+		if (++p->next == p->pages)
+			p->next = 0;
+	}
+	/* keep the stores: nothing reads the pool, but the clear is the point */
+	__asm__ __volatile__("" : : "r"(p->mem) : "memory");
+}
+
+void msk_pool_free(struct msk_pool *p)
+{
+	if (p->mem)
+		env_free(p->mem, p->pages * MSK_PAGE);
+	memset(p, 0, sizeof(*p));
 }
 
 int msk_poll_slow(struct msk_ctx *c, u64 i)
@@ -227,8 +270,11 @@ int msk_accept(struct memsim_req *r, const struct msk_limits *lim, struct msk_ct
 	unsigned int i;
 	int ret;
 
-	if (!op)
+	if (!op) {
+		msk_warn("memsim: %s %s: no such model and op (the catalog lists them)\n", r->model,
+			 r->op);
 		return -EINVAL;
+	}
 	memset(c, 0, sizeof(*c));
 	c->req = r;
 	c->n = r->n;
@@ -242,8 +288,9 @@ int msk_accept(struct memsim_req *r, const struct msk_limits *lim, struct msk_ct
 	if (ret)
 		return ret;
 	for (i = 0; i < r->nparams; i++)
-		if (!c->param_used[i])
-			return -EINVAL;   /* a parameter no part of this op knows */
+		if (!c->param_used[i])   /* a parameter no part of this op knows */
+			return msk_reject(c, "parameter %s: not one this op takes (see --info)",
+					  r->params[i].name);
 	r->est_bytes = c->est_bytes;
 	if (c->est_bytes > lim->budget_bytes)
 		return -E2BIG;

@@ -501,7 +501,7 @@ TEST(plan_lines_expand_into_one_request_per_size)
 	CHECK(calib_scen_parse(calib_builtin_scenarios("builtin"), "builtin", &r, &n, err, sizeof(err)) == 0);
 	free(r);
 	CHECK(calib_scen_parse(calib_builtin_scenarios("small"), "small", &r, &n, err, sizeof(err)) == 0);
-	CHECK(n == 3);   /* rmap, relinquish, superpage */
+	CHECK(n == 6);   /* rmap, relinquish, superpage, scrub, shadow, hinting */
 	free(r);
 	CHECK(calib_builtin_plan("nope") == NULL);
 }
